@@ -7,7 +7,12 @@ export default defineConfig({
   test: {
     projects: ['shared', 'server', 'models', 'web'].map((name) => ({
       extends: true,
-      test: { name, root: name, include: ['**/__tests__/**/*.spec.ts', 'test/**/*.spec.ts'], exclude: ['**/node_modules/**', '**/dist/**'] },
+      test: {
+        name,
+        root: name,
+        include: ['**/__tests__/**/*.spec.ts', 'test/**/*.spec.ts'],
+        exclude: ['**/node_modules/**', '**/dist/**'],
+      },
     })),
     testTimeout: 30_000,
     hookTimeout: 60_000,
