@@ -1,0 +1,25 @@
+/**
+ * The shipped thresholds and constants, in one place so that the phone and the server agree.
+ * The model engineer may tune `DEFAULT_CONF` / `DEFAULT_IOU` after measuring on the validation set.
+ */
+
+/** Minimum class score for a candidate to be kept, in 0..1. */
+export const DEFAULT_CONF = 0.25;
+
+/** NMS suppresses a same-class box whose IoU with a kept box is above this, in 0..1. */
+export const DEFAULT_IOU = 0.45;
+
+/** Upper bound on detections returned per image (dense shelves can hold a few hundred products). */
+export const DEFAULT_MAX_DETECTIONS = 300;
+
+/** Grey value (0..255) of the letterbox padding, as in Ultralytics' `LetterBox` (114, 114, 114). */
+export const LETTERBOX_PAD_VALUE = 114;
+
+/** A gap in a shelf row is reported when it is wider than this factor x the row's median product width. */
+export const DEFAULT_GAP_FACTOR = 1.0;
+
+/** Model input side in pixels when the ONNX metadata does not say (`imgsz`). */
+export const DEFAULT_INPUT_SIZE = 640;
+
+/** Model stride when the ONNX metadata does not say (`stride`). */
+export const DEFAULT_STRIDE = 32;

@@ -1,0 +1,11 @@
+export * from './decode-yolo.js';
+export * from './defaults.js';
+export * from './errors.js';
+export * from './evaluate.js';
+export * from './letterbox.js';
+export * from './metadata.js';
+export * from './nms.js';
+export * from './postprocess.js';
+export * from './shelf-rows.js';
+export * from './tensor.js';
+export type * from './types.js';
