@@ -3,7 +3,7 @@ import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS } from './defaults.js
 import type { Letterbox } from './letterbox.js';
 import { nms } from './nms.js';
 import type { Detection } from './types.js';
-import { describe } from './validate.js';
+import { assertInRange, assertInteger, describe } from './validate.js';
 
 /** Options of {@link postprocess}. */
 export interface PostprocessOptions {
@@ -48,6 +48,10 @@ export function postprocess(
     iou = DEFAULT_IOU,
     maxDetections = DEFAULT_MAX_DETECTIONS,
   } = options;
+  // Checked here too, so that messages use this function's option names (`conf`, not `confThreshold`).
+  assertInRange('conf', conf, 0, 1);
+  assertInRange('iou', iou, 0, 1);
+  assertInteger('maxDetections', maxDetections, 0);
   const names = options.names ?? [];
   if (!Array.isArray(names)) throw new TypeError(`names must be an array of strings, got ${describe(names)}`);
   const c = decodeYolo(output, dims, { confThreshold: conf, letterbox });
