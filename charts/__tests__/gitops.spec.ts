@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { CHART_DIR, helm, ROOT } from './support/helm';
+
+// GitHub Actions and ArgoCD cannot run here: the workflow and Application files are parsed and
+// checked, and the pieces with logic of their own (the chart bump, the ArgoCD values) are executed.
+
+// biome-ignore lint/suspicious/noExplicitAny: workflow files are checked field by field
+type Yaml = any;
+const readYaml = (p: string): Yaml => parse(readFileSync(join(ROOT, p), 'utf8'));
+const steps = (wf: Yaml, job: string): Yaml[] => wf.jobs[job].steps;
+
+describe('.github/workflows/ci.yml', () => {
+  const ci = readYaml('.github/workflows/ci.yml');
+
+  it('runs the README test command after enabling pnpm with corepack', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toMatch(/pnpm@9 test/);
+    const runs: string[] = steps(ci, 'test')
+      .map((s: Yaml) => s.run)
+      .filter(Boolean);
+    const corepack = runs.findIndex((r) => /corepack enable/.test(r));
+    const test = runs.findIndex((r) => /^pnpm test$/m.test(r));
+    expect(corepack).toBeGreaterThanOrEqual(0);
+    expect(test).toBeGreaterThan(corepack);
+    expect(ci.on.pull_request).toBeDefined();
+    expect(ci.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('gives the tests what they expect: Debian, root, PostgreSQL and Redis on 127.0.0.1', () => {
+    expect(ci.jobs.test.container.image).toMatch(/^node:20-bookworm/);
+    const setup = steps(ci, 'test').find((s: Yaml) => /postgresql/.test(s.run ?? '')).run as string;
+    expect(setup).toMatch(/createdb test/);
+    expect(setup).toMatch(/redis-server --daemonize yes --bind 127\.0\.0\.1 --port 6379/);
+    // prometheus, chromium and python3-torch come from the test command's own bootstrap
+    expect(readFileSync(join(ROOT, 'scripts/ensure-system-deps.sh'), 'utf8')).toMatch(
+      /missing\+=\(prometheus\)/,
+    );
+  });
+});
+
+describe('.github/workflows/release.yml', () => {
+  const release = readYaml('.github/workflows/release.yml');
+  const image = steps(release, 'image');
+  const uses = (name: string) => image.find((s: Yaml) => String(s.uses).startsWith(name));
+
+  it('builds on a version tag and refuses a tag that is not the model version', () => {
+    expect(release.on.push.tags).toEqual(['v*']);
+    const check = image.find((s: Yaml) => s.id === 'version').run as string;
+    expect(check).toContain("require('./models/manifest.json').version");
+    expect(check).toMatch(/exit 1/);
+  });
+
+  it('pushes to ECR with OIDC credentials, tagged with the model version', () => {
+    expect(release.jobs.image.permissions['id-token']).toBe('write');
+    expect(release.permissions).toEqual({ contents: 'read' });
+    const aws = uses('aws-actions/configure-aws-credentials@');
+    expect(aws.with['role-to-assume']).toBe(`\${{ vars.AWS_ROLE_ARN }}`);
+    expect(aws.with).not.toHaveProperty('aws-access-key-id');
+    expect(uses('aws-actions/amazon-ecr-login@')).toBeDefined();
+    const build = uses('docker/build-push-action@');
+    expect(build.with.push).toBe(true);
+    expect(build.with.tags).toBe(`\${{ steps.ref.outputs.image }}:\${{ steps.version.outputs.version }}`);
+    expect(build.with['build-args']).toContain(`MODEL_VERSION=\${{ steps.version.outputs.version }}`);
+  });
+
+  it('then opens a pull request that bumps the chart', () => {
+    const bump = release.jobs['bump-chart'];
+    expect(bump.needs).toBe('image');
+    expect(bump.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+    const run = bump.steps.find((s: Yaml) => /bump-image-tag\.sh/.test(s.run ?? '')).run;
+    expect(run).toContain(
+      `deploy/release/bump-image-tag.sh "\${{ needs.image.outputs.version }}" charts/shelfwatch`,
+    );
+    const pr = bump.steps.find((s: Yaml) => String(s.uses).startsWith('peter-evans/create-pull-request@'));
+    expect(pr.with['add-paths']).toContain('charts/shelfwatch/values.yaml');
+  });
+
+  it('every `needs.image.outputs.*` and `steps.*.outputs.*` reference resolves', () => {
+    const text = readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8');
+    for (const [, out] of text.matchAll(/needs\.image\.outputs\.(\w+)/g)) {
+      expect(release.jobs.image.outputs, out).toHaveProperty(out!);
+    }
+    const ids = new Set(image.map((s: Yaml) => s.id).filter(Boolean));
+    for (const [, id] of text.matchAll(/steps\.([\w-]+)\.outputs/g)) expect(ids.has(id), id).toBe(true);
+  });
+});
+
+describe('deploy/release/bump-image-tag.sh', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-bump-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('sets image.tag and appVersion, keeps every comment, and the chart still lints', () => {
+    const chart = join(tmp, 'shelfwatch');
+    cpSync(CHART_DIR, chart, { recursive: true });
+    const before = readFileSync(join(chart, 'values.yaml'), 'utf8');
+    execFileSync('bash', [join(ROOT, 'deploy/release/bump-image-tag.sh'), '2.3.1', chart], { stdio: 'pipe' });
+    const after = readFileSync(join(chart, 'values.yaml'), 'utf8');
+    expect(parse(after).image.tag).toBe('2.3.1');
+    expect(parse(readFileSync(join(chart, 'Chart.yaml'), 'utf8')).appVersion).toBe('2.3.1');
+    // one line changed, nothing else (no other `tag:` key touched)
+    const diff = before.split('\n').filter((line, i) => line !== after.split('\n')[i]);
+    expect(diff).toEqual(['  tag: ""']);
+    expect(helm(['lint', '--strict', chart])).toContain('0 chart(s) failed');
+    expect(() =>
+      execFileSync('bash', [join(ROOT, 'deploy/release/bump-image-tag.sh'), 'bad tag', chart], {
+        stdio: 'pipe',
+      }),
+    ).toThrow();
+  });
+});
+
+describe('deploy/argocd/application.yaml', () => {
+  const app = readYaml('deploy/argocd/application.yaml');
+
+  it('syncs the chart automatically, with prune and self-heal', () => {
+    expect(app.apiVersion).toBe('argoproj.io/v1alpha1');
+    expect(app.kind).toBe('Application');
+    expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(app.spec.source.path).toBe('charts/shelfwatch');
+    expect(app.spec.source.targetRevision).toBe('main');
+    expect(app.spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
+  });
+
+  it('its values render with Helm (schema-validated) into the objects production needs', () => {
+    const valuesFile = join(mkdtempSync(join(tmpdir(), 'shelfwatch-argo-')), 'values.yaml');
+    writeFileSync(valuesFile, JSON.stringify(app.spec.source.helm.valuesObject));
+    const out = helm([
+      'template',
+      app.spec.source.helm.releaseName,
+      CHART_DIR,
+      '--namespace',
+      app.spec.destination.namespace,
+      '-f',
+      valuesFile,
+    ]);
+    const kinds = parseAllDocuments(out)
+      .map((d) => d.toJS())
+      .filter(Boolean)
+      .map((m: Yaml) => m.kind)
+      .sort();
+    expect(kinds).toEqual([
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+    ]);
+    rmSync(join(valuesFile, '..'), { recursive: true, force: true });
+  });
+});

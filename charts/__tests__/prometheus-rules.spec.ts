@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHART_DIR, ROOT } from './support/helm';
+import { metricNames, ruleExpressions } from './support/promql';
+
+// Debian's `prometheus` package (scripts/ensure-system-deps.sh installs it) provides promtool.
+const promtool = (...args: string[]) =>
+  execFileSync('promtool', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('alert rules (promtool)', () => {
+  it('promtool check rules accepts the rule file', () => {
+    expect(promtool('check', 'rules', join(CHART_DIR, 'files/prometheus-rules.yaml'))).toContain(
+      'SUCCESS: 6 rules found',
+    );
+  });
+
+  it('promtool test rules: 1.5 % errors and p99 700 ms fire, 0.5 % and 200 ms do not', () => {
+    expect(promtool('test', 'rules', 'deploy/prometheus/rules.test.yaml')).toContain('SUCCESS');
+  });
+
+  it('covers the design thresholds', () => {
+    const rules = Object.fromEntries(ruleExpressions().map((r) => [r.alert, r]));
+    expect(rules.ShelfWatchHighErrorRate?.expr).toMatch(/> 0\.01\s*$/);
+    expect(rules.ShelfWatchHighErrorRate?.for).toBe('5m');
+    expect(rules.ShelfWatchHighLatencyP99?.expr).toMatch(/histogram_quantile\(0\.99,[\s\S]*\) > 0\.5\s*$/);
+    expect(rules.ShelfWatchHighLatencyP99?.for).toBe('10m');
+    expect(Object.keys(rules)).toEqual(
+      expect.arrayContaining([
+        'ShelfWatchQueueRejecting',
+        'ShelfWatchWorkersSaturated',
+        'ShelfWatchPodNotReady',
+      ]),
+    );
+  });
+
+  it('extracts metric names from PromQL', () => {
+    expect([
+      ...metricNames('sum by (le) (rate(a_bucket{x="y{z}"}[5m])) / on (p) b + 1e3 offset 5m > bool 0.5'),
+    ]).toEqual(['a_bucket', 'b']);
+    expect([...metricNames('count by (v) (group by (v, j) (m{ns=~"$namespace"})) and x:rec')]).toEqual([
+      'm',
+      'x:rec',
+    ]);
+  });
+});
