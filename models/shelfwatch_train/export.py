@@ -1,0 +1,249 @@
+"""Export a trained checkpoint to FP32 ONNX and static INT8 QDQ ONNX (Ultralytics layout).
+
+    /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.2.0
+
+INT8 route (torch 1.13, qnnpack): BatchNorm folded into the convolutions, `prepare_qat_fx`
+inserts fake-quant modules (uint8 activations, int8 per-channel symmetric weights -128..127),
+observers calibrate on training renders, then the fake-quant graph exports as
+QuantizeLinear/DequantizeLinear pairs. Weight Q->DQ pairs are folded into int8 initializers,
+which makes the file ~4x smaller. Sigmoid and box decoding stay in float outside the
+quantized core. `--float-head` keeps the two last 1x1 head convolutions in float too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import os
+
+import numpy as np
+import onnx
+import torch
+from onnx import helper, numpy_helper
+
+from . import data
+from .model import STRIDE, Core, Exported, count_macs, count_params, fold_bn
+
+OPSET = 13
+AUTHOR = "ShelfWatch"
+NAME = "shelfwatch-det"
+
+
+def load_core(ckpt: str) -> tuple[Core, dict]:
+    st = torch.load(ckpt, map_location="cpu")
+    info = st["info"]
+    core = Core(tuple(info["widths"]), info["neck"])
+    core.load_state_dict(st["model"])
+    return core.eval(), info
+
+
+def metadata(version: str, imgsz: tuple[int, int], description: str, extra: dict | None = None) -> dict[str, str]:
+    md = {
+        "description": description,
+        "author": AUTHOR,
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": version,
+        "license": "research/non-commercial (trained on Freiburg Groceries crops, evaluated on SKU-110K)",
+        "task": "detect",
+        "batch": "1",
+        "imgsz": str(list(imgsz)),
+        "stride": str(STRIDE),
+        "names": "{0: 'product'}",
+        "name": NAME,
+    }
+    md.update(extra or {})
+    return md
+
+
+def _export(module: torch.nn.Module, path: str, imgsz: tuple[int, int]) -> None:
+    x = torch.zeros(1, 3, *imgsz)
+    torch.onnx.export(module, x, path, opset_version=OPSET, input_names=["images"], output_names=["output0"],
+                      do_constant_folding=True)
+
+
+def _set_meta(path: str, md: dict[str, str]) -> None:
+    m = onnx.load(path)
+    del m.metadata_props[:]
+    for k, v in md.items():
+        p = m.metadata_props.add()
+        p.key, p.value = k, v
+    m.producer_name = AUTHOR
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def export_fp32(core: Core, path: str, imgsz: tuple[int, int], md: dict[str, str]) -> None:
+    _export(Exported(fold_bn(copy.deepcopy(core)).eval(), imgsz).eval(), path, imgsz)
+    _set_meta(path, md)
+
+
+def quantize_core(core: Core, calib: list[torch.Tensor], float_head: bool) -> torch.nn.Module:
+    from torch.ao.quantization import QConfig, QConfigMapping, disable_observer, FakeQuantize
+    from torch.ao.quantization.observer import MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver
+    from torch.ao.quantization.quantize_fx import prepare_qat_fx
+
+    torch.backends.quantized.engine = "qnnpack"
+    act = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                                 dtype=torch.quint8, qscheme=torch.per_tensor_affine, reduce_range=False)
+    wt = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
+                                dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=0, reduce_range=False)
+    qmap = QConfigMapping().set_global(QConfig(activation=act, weight=wt))
+    if float_head:
+        qmap = qmap.set_module_name("cls_out", None).set_module_name("box_out", None)
+    m = fold_bn(copy.deepcopy(core)).train()
+    prepared = prepare_qat_fx(m, qmap, example_inputs=(calib[0],))
+    prepared.eval()  # observers and fake quant stay enabled in eval mode
+    with torch.no_grad():
+        for x in calib:
+            prepared(x)
+    prepared.apply(disable_observer)
+    return prepared
+
+
+def fold_weight_qdq(path: str) -> None:
+    """Replace initializer -> QuantizeLinear with an int8 initializer feeding DequantizeLinear."""
+    m = onnx.load(path)
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    consts = {}
+    for n in g.node:  # constants may come as Constant nodes rather than initializers
+        if n.op_type == "Constant":
+            consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+    alias = {n.output[0]: n.input[0] for n in g.node if n.op_type == "Identity"}
+
+    def val(name):
+        while name in alias:  # the exporter shares zero points through Identity nodes
+            name = alias[name]
+        if name in inits:
+            return numpy_helper.to_array(inits[name])
+        return consts.get(name)
+    remove, new_inits = [], []
+    users: dict[str, int] = {}
+    for n in g.node:
+        for i in n.input:
+            users[i] = users.get(i, 0) + 1
+    for n in g.node:
+        if n.op_type != "QuantizeLinear":
+            continue
+        w = val(n.input[0])
+        if w is None or w.ndim < 2:  # activations (and biases) are left alone
+            continue
+        scale = val(n.input[1])
+        zp = val(n.input[2]) if len(n.input) > 2 else np.zeros_like(scale, dtype=np.int8)
+        axis = next((a.i for a in n.attribute if a.name == "axis"), 1)
+        shape = [1] * w.ndim
+        if scale.ndim == 1 and scale.size > 1:
+            shape[axis] = -1
+        q = np.round(w / scale.reshape(shape)) + zp.astype(np.float32).reshape(shape)
+        lo, hi = (-128, 127) if zp.dtype == np.int8 else (0, 255)
+        q = np.clip(q, lo, hi).astype(zp.dtype)
+        qname = n.output[0] + "_int8"
+        new_inits.append(numpy_helper.from_array(q, qname))
+        for d in g.node:
+            for k, i in enumerate(d.input):
+                if i == n.output[0]:
+                    d.input[k] = qname
+        remove.append(n)
+    for n in remove:
+        g.node.remove(n)
+    g.initializer.extend(new_inits)
+    # drop now-unused float weights and constants
+    used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+    keep = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    dead = [n for n in g.node if n.op_type == "Constant" and n.output[0] not in used]
+    for n in dead:
+        g.node.remove(n)
+    # onnxruntime's QLinear* kernels want per-tensor scales and zero points as scalars, the
+    # exporter writes shape [1]; a one-element per-channel scale is per-tensor too.
+    qparams = set()
+    for n in g.node:
+        if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            for name in n.input[1:]:
+                while name in alias:
+                    name = alias[name]
+                qparams.add(name)
+    for init in g.initializer:
+        if init.name in qparams and int(np.prod(init.dims)) == 1 and len(init.dims) > 0:
+            arr = numpy_helper.to_array(init).reshape(())
+            init.CopyFrom(numpy_helper.from_array(arr, init.name))
+    for n in g.node:
+        if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            sc = val(n.input[1])
+            if sc is not None and sc.ndim == 0:
+                for a in list(n.attribute):
+                    if a.name == "axis":
+                        n.attribute.remove(a)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def export_int8(core: Core, path: str, imgsz: tuple[int, int], md: dict[str, str], calib: list[torch.Tensor],
+                float_head: bool) -> None:
+    q = quantize_core(core, calib, float_head)
+    _export(Exported(q, imgsz).eval(), path, imgsz)
+    fold_weight_qdq(path)
+    _set_meta(path, md)
+
+
+def calibration_batches(dirs: list[str], n: int, imgsz: tuple[int, int], seed: int = 123) -> list[torch.Tensor]:
+    """Whole training renders at the model input size (they are already letterboxed squares)."""
+    cache = data.ShelfCache(dirs)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in rng.choice(len(cache), size=min(n, len(cache)), replace=False):
+        img = cache.image(int(i)).resize((imgsz[1], imgsz[0]))
+        out.append(torch.from_numpy(np.asarray(img)).permute(2, 0, 1).float().div(255).unsqueeze(0))
+    return out
+
+
+def main() -> None:
+    here = os.path.dirname(__file__)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--out", default=os.path.join(here, ".."))
+    ap.add_argument("--imgsz", type=int, nargs=2, default=[640, 640])
+    ap.add_argument("--calib", nargs="+", default=[os.path.join(here, "..", ".cache", "synth", "train")])
+    ap.add_argument("--calib-count", type=int, default=48)
+    ap.add_argument("--float-head", choices=["yes", "no", "both"], default="both",
+                    help="keep the last head convolutions in float; 'both' writes .int8.onnx and .int8-qhead.onnx")
+    ap.add_argument("--description", default="ShelfWatch shelf product detector (single class, synthetic-shelf trained)")
+    ap.add_argument("--manifest", action="store_true", help="point models/manifest.json at this export")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    imgsz = (a.imgsz[0], a.imgsz[1])
+    core, info = load_core(a.ckpt)
+    extra = {"params": str(count_params(core)), "gflops": f"{2 * count_macs(core, imgsz) / 1e9:.2f}",
+             "train_steps": str(info.get("steps", "")), "train_seconds": str(info.get("seconds", ""))}
+    base = os.path.join(a.out, f"{NAME}-{a.version}")
+    md = metadata(a.version, imgsz, a.description, extra)
+    export_fp32(core, base + ".fp32.onnx", imgsz, {**md, "precision": "fp32"})
+    calib = calibration_batches([d for d in a.calib if os.path.isdir(d)], a.calib_count, imgsz)
+    variants = {"yes": [(True, ".int8.onnx")], "no": [(False, ".int8.onnx")],
+                "both": [(True, ".int8.onnx"), (False, ".int8-qhead.onnx")]}[a.float_head]
+    for fh, suffix in variants:
+        export_int8(core, base + suffix, imgsz, {**md, "precision": "int8", "quantization":
+                    "static QDQ, uint8 activations, int8 per-channel weights" + ("; head output convs float" if fh else "; all convs int8")}, calib, fh)
+    for suffix in [".fp32.onnx"] + [s for _, s in variants]:
+        print(base + suffix, os.path.getsize(base + suffix))
+    if a.manifest:
+        write_manifest(a.out, a.version, imgsz)
+
+
+def write_manifest(out: str, version: str, imgsz: tuple[int, int], int8_suffix: str = ".int8.onnx") -> str:
+    """models/manifest.json: the model the server and the PWA load by default."""
+    man = {"name": NAME, "version": version, "int8": f"{NAME}-{version}{int8_suffix}",
+           "fp32": f"{NAME}-{version}.fp32.onnx", "imgsz": list(imgsz)}
+    path = os.path.join(out, "manifest.json")
+    with open(path, "w") as f:
+        json.dump(man, f, indent=2)
+        f.write("\n")
+    return path
+
+
+if __name__ == "__main__":
+    main()

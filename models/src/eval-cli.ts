@@ -1,0 +1,175 @@
+/**
+ * Evaluates ONNX detectors side by side: held-out synthetic AP/count error, the real-photo row
+ * proxy on the SKU-110K sample at a grid of thresholds, and median latency at 1 and 2 threads.
+ *
+ *   node models/dist/eval-cli.js --models a.fp32.onnx,a.int8.onnx --synthetic models/.cache/synth/test/labels.json \
+ *     --real ../shared/data/sku110k-shelf-sample --out models/runs/eval.json [--draw 3]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BoxXyxy } from '@shelfwatch/shared';
+import sharp from 'sharp';
+import { Detector, prepareImage } from './detector.js';
+import { detectAll, readSyntheticSet, runSet, scoreSynthetic, syntheticFiles } from './evaluate-synthetic.js';
+import { listPhotos, median, readRowLabels, rowProxy } from './real-proxy.js';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string' },
+    synthetic: { type: 'string' },
+    'synthetic-limit': { type: 'string', default: '0' },
+    real: { type: 'string' },
+    conf: { type: 'string', default: '0.25,0.3,0.35,0.4,0.45,0.5' },
+    iou: { type: 'string', default: '0.45,0.5,0.6' },
+    threads: { type: 'string', default: '1,2' },
+    'latency-runs': { type: 'string', default: '15' },
+    draw: { type: 'string', default: '0' },
+    'draw-conf': { type: 'string', default: '0.4' },
+    'draw-iou': { type: 'string', default: '0.5' },
+    out: { type: 'string', default: 'models/runs/eval.json' },
+  },
+});
+
+const nums = (s: string): number[] => s.split(',').map(Number);
+
+async function latency(path: string, threads: number, runs: number): Promise<number> {
+  const det = await Detector.load(path, threads);
+  const [h, w] = det.imgsz;
+  const x = new Float32Array(3 * h * w).fill(0.45);
+  await det.infer(x);
+  await det.infer(x);
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await det.infer(x);
+    t.push(performance.now() - t0);
+  }
+  await det.release();
+  return median(t);
+}
+
+async function drawDetections(image: string, boxes: BoxXyxy[], rows: BoxXyxy[], out: string): Promise<void> {
+  const { data, info } = await sharp(image).rotate().toBuffer({ resolveWithObject: true });
+  const W = info.width;
+  const H = info.height;
+  const lw = Math.max(2, Math.round(Math.max(W, H) / 500));
+  const rect = (b: BoxXyxy, c: string, dash = '') =>
+    `<rect x="${b[0]}" y="${b[1]}" width="${b[2] - b[0]}" height="${b[3] - b[1]}" fill="none" stroke="${c}" stroke-width="${lw}" ${dash}/>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${rows.map((r) => rect(r, '#00a0ff', `stroke-dasharray="${lw * 4}"`)).join('')}${boxes.map((b) => rect(b, '#ff2020')).join('')}</svg>`;
+  // sharp composites after resizing whatever the call order, so draw first, then shrink
+  const drawn = await sharp(data)
+    .composite([{ input: Buffer.from(svg) }])
+    .png()
+    .toBuffer();
+  await sharp(drawn).resize({ width: 1280, withoutEnlargement: true }).png().toFile(out);
+}
+
+async function main(): Promise<void> {
+  const models = (values.models ?? '').split(',').filter(Boolean);
+  if (models.length === 0) throw new Error('--models is required');
+  const confs = nums(values.conf);
+  const ious = nums(values.iou);
+  const report: Record<string, unknown> = { date: new Date().toISOString(), models: {} };
+  const synth = values.synthetic
+    ? readSyntheticSet(values.synthetic, Number(values['synthetic-limit']) || undefined)
+    : undefined;
+  const photos = values.real ? listPhotos(values.real) : [];
+  const rowsByPhoto: BoxXyxy[][] = [];
+  for (const p of photos) {
+    const m = await sharp(p.image).metadata();
+    const swap = (m.orientation ?? 1) >= 5; // EXIF 5-8: the upright image is rotated by 90 degrees
+    const W = (swap ? m.height : m.width) ?? 0;
+    const H = (swap ? m.width : m.height) ?? 0;
+    rowsByPhoto.push(readRowLabels(p.label, W, H));
+  }
+  for (const path of models) {
+    const name = basename(path);
+    const det = await Detector.load(path, 2);
+    const r: Record<string, unknown> = {};
+    if (synth) {
+      const raw = await runSet(det, syntheticFiles(synth));
+      const grid = [];
+      for (const iou of ious) {
+        for (const conf of confs) {
+          const e = scoreSynthetic(synth, raw, conf, iou);
+          grid.push({
+            conf,
+            iou,
+            ap50: e.ap50,
+            ap5095: e.ap5095,
+            precision: e.precision,
+            recall: e.recall,
+            countMae: e.countMae,
+            countMape: e.countMape,
+          });
+        }
+      }
+      r.synthetic = {
+        images: synth.images.length,
+        objects: synth.images.reduce((a, i) => a + i.boxes.length, 0),
+        grid,
+      };
+      console.log(`[${name}] synthetic`, JSON.stringify(grid.filter((g) => g.conf === confs[0])));
+    }
+    if (photos.length) {
+      const raw = await runSet(
+        det,
+        photos.map((p) => p.image),
+      );
+      const grid = [];
+      for (const iou of ious) {
+        for (const conf of confs) {
+          const dets = detectAll(raw, conf, iou, 300);
+          const pr = rowProxy(
+            dets.map((d, i) => ({ boxes: d.map((x) => x.box as BoxXyxy), rows: rowsByPhoto[i]! })),
+          );
+          grid.push({
+            conf,
+            iou,
+            rowCoverage: pr.rowCoverage,
+            straddleRate: pr.straddleRate,
+            nestedRate: pr.nestedRate,
+            medianCount: pr.medianCount,
+            minCount: Math.min(...pr.counts),
+            maxCount: Math.max(...pr.counts),
+          });
+        }
+      }
+      r.real = { photos: photos.length, rows: rowsByPhoto.reduce((a, b) => a + b.length, 0), grid };
+      console.log(`[${name}] real`, JSON.stringify(grid));
+      const nDraw = Number(values.draw);
+      if (nDraw > 0) {
+        const dc = Number(values['draw-conf']);
+        const di = Number(values['draw-iou']);
+        const dets = detectAll(raw, dc, di, 300);
+        mkdirSync(join(dirname(values.out), 'draw'), { recursive: true });
+        for (let i = 0; i < Math.min(nDraw, photos.length); i++) {
+          const k = Math.floor((i * photos.length) / nDraw);
+          await drawDetections(
+            photos[k]!.image,
+            dets[k]!.map((d) => d.box as BoxXyxy),
+            rowsByPhoto[k]!,
+            join(dirname(values.out), 'draw', `${name}-${basename(photos[k]!.image, '.jpg')}.png`),
+          );
+        }
+      }
+    }
+    await det.release();
+    const lat: Record<string, number> = {};
+    for (const t of nums(values.threads))
+      lat[`threads${t}`] = await latency(path, t, Number(values['latency-runs']));
+    r.latencyMs = lat;
+    console.log(`[${name}] latency`, JSON.stringify(lat));
+    (report.models as Record<string, unknown>)[name] = r;
+  }
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(report, null, 1)}\n`);
+  console.log('wrote', values.out);
+}
+
+void prepareImage; // re-exported helper used by the tests
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  type BoxXyxy,
+  type Detection,
+  type EvaluationResult,
+  evaluateDetections,
+  postprocess,
+} from '@shelfwatch/shared';
+import type { Detector } from './detector.js';
+import { prepareImage } from './detector.js';
+
+/** A rendered split: `labels.json` as written by `shelfwatch_train.render`. */
+export interface SyntheticSet {
+  dir: string;
+  images: { file: string; boxes: BoxXyxy[] }[];
+}
+
+export function readSyntheticSet(labelsJson: string, limit?: number): SyntheticSet {
+  const j = JSON.parse(readFileSync(labelsJson, 'utf8')) as { images: { file: string; boxes: BoxXyxy[] }[] };
+  return { dir: dirname(labelsJson), images: limit ? j.images.slice(0, limit) : j.images };
+}
+
+/** Raw model outputs of a set, kept so thresholds can be swept without rerunning the model. */
+export interface RawOutputs {
+  outputs: {
+    data: Float32Array;
+    dims: readonly number[];
+    letterbox: Parameters<typeof postprocess>[2]['letterbox'];
+  }[];
+}
+
+export async function runSet(det: Detector, files: readonly string[]): Promise<RawOutputs> {
+  const [h, w] = det.imgsz;
+  const outputs: RawOutputs['outputs'] = [];
+  for (const f of files) {
+    const p = await prepareImage(f, w, h);
+    const o = await det.infer(p.tensor);
+    outputs.push({ data: new Float32Array(o.data), dims: o.dims, letterbox: p.letterbox });
+  }
+  return { outputs };
+}
+
+export function detectAll(raw: RawOutputs, conf: number, iou: number, maxDetections: number): Detection[][] {
+  return raw.outputs.map((o) =>
+    postprocess(o.data, o.dims, { letterbox: o.letterbox, conf, iou, maxDetections }),
+  );
+}
+
+/**
+ * AP50, AP50:95 and count error on a synthetic split. AP uses every candidate above 0.001;
+ * precision, recall and count error use `conf`. `maxDetections` is generous: renders hold up to ~1000 products.
+ */
+export function scoreSynthetic(
+  set: SyntheticSet,
+  raw: RawOutputs,
+  conf: number,
+  iou: number,
+  maxDetections = 1500,
+): EvaluationResult {
+  const preds = detectAll(raw, 0.001, iou, maxDetections);
+  return evaluateDetections(
+    preds,
+    set.images.map((i) => i.boxes),
+    { scoreThreshold: conf },
+  );
+}
+
+export function syntheticFiles(set: SyntheticSet): string[] {
+  return set.images.map((i) => join(set.dir, i.file));
+}
