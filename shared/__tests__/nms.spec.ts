@@ -24,7 +24,9 @@ const candidates = fc
   )
   .map((list): Cands => {
     const boxes = new Float32Array(list.length * 4);
-    list.forEach((c, i) => boxes.set([c.x, c.y, c.x + c.w, c.y + c.h], i * 4));
+    list.forEach((c, i) => {
+      boxes.set([c.x, c.y, c.x + c.w, c.y + c.h], i * 4);
+    });
     return {
       boxes,
       scores: Float32Array.from(list, (c) => c.score),
@@ -87,6 +89,21 @@ describe('nms', () => {
         maxDetections: 5,
       }).length,
     ).toBe(0);
+  });
+
+  it('orders negative, zero and tied scores like the comparator (both sort paths)', () => {
+    const boxes = new Float32Array(5 * 4).map((_, k) => (k % 4 < 2 ? (k >> 2) * 10 : (k >> 2) * 10 + 5));
+    const ids = new Int32Array(5);
+    const opts = { iouThreshold: 0.5, maxDetections: 10 };
+    expect(Array.from(nms(boxes, new Float32Array([0, 0.5, -0, 0.5, 1]), ids, 5, opts))).toEqual([
+      4, 1, 3, 0, 2,
+    ]);
+    expect(Array.from(nms(boxes, new Float32Array([-1, 0.5, -0, 0.5, 1]), ids, 5, opts))).toEqual([
+      4, 1, 3, 2, 0,
+    ]);
+    expect(Array.from(nms(boxes, new Float64Array([0, 0.5, 0, 0.5, 1]), ids, 5, opts))).toEqual([
+      4, 1, 3, 0, 2,
+    ]);
   });
 
   it('never keeps two same-class boxes above the IoU threshold (property)', () => {

@@ -58,6 +58,79 @@ describe('analyzeShelf', () => {
     expect(rows[1]!.gaps).toEqual([]);
   });
 
+  it('keeps rows together on a photo taken with the phone rolled by 8 degrees', () => {
+    // 3 shelves of 12 products (50x100, 5 px apart, one missing in the middle row), rotated about the
+    // origin: across a 655 px row the bottom edge drifts by 655 * tan(8deg) = 92 px, nearly a product
+    // height, so horizontal bands alone would split each row.
+    const t = (8 * Math.PI) / 180;
+    const rot = ([x1, y1, x2, y2]: BoxXyxy): BoxXyxy => {
+      const cx = (x1 + x2) / 2;
+      const cy = (y1 + y2) / 2;
+      const rx = cx * Math.cos(t) - cy * Math.sin(t);
+      const ry = cx * Math.sin(t) + cy * Math.cos(t);
+      return [rx - (x2 - x1) / 2, ry - (y2 - y1) / 2, rx + (x2 - x1) / 2, ry + (y2 - y1) / 2];
+    };
+    const lefts = Array.from({ length: 12 }, (_, i) => i * 55);
+    const boxes = [
+      ...row(lefts, 50, 100, [100]),
+      ...row(
+        lefts.filter((_, i) => i !== 5 && i !== 6),
+        50,
+        220,
+        [100],
+      ),
+      ...row(lefts, 50, 340, [100]),
+    ].map(rot);
+    const { rows } = analyzeShelf(boxes.map(det));
+    expect(rows.map((r) => r.count)).toEqual([12, 10, 12]);
+    expect(rows[1]!.gaps.length).toBe(1);
+    const [gx1, gy1, gx2, gy2] = rows[1]!.gaps[0]!;
+    // The gap sits where products 5 and 6 were (rotated), i.e. around their centres.
+    const missing = rot([5 * 55, 120, 6 * 55 + 50, 220]);
+    expect((gx1 + gx2) / 2).toBeCloseTo((missing[0] + missing[2]) / 2, 0);
+    expect((gy1 + gy2) / 2).toBeCloseTo((missing[1] + missing[3]) / 2, 0);
+  });
+
+  it('recovers every shelf of random dense layouts with mixed heights and a slight roll (property)', () => {
+    const product = fc.record({
+      w: fc.integer({ min: 30, max: 60 }),
+      h: fc.integer({ min: 45, max: 110 }),
+      space: fc.integer({ min: 1, max: 8 }),
+      sink: fc.integer({ min: -4, max: 4 }),
+      present: fc.integer({ min: 0, max: 9 }).map((v) => v > 0),
+    });
+    const shelves = fc.array(fc.array(product, { minLength: 4, maxLength: 25 }), {
+      minLength: 1,
+      maxLength: 5,
+    });
+    fc.assert(
+      fc.property(shelves, fc.integer({ min: -5, max: 5 }), (layout, deg) => {
+        const t = (deg * Math.PI) / 180;
+        const boxes: BoxXyxy[] = [];
+        const expected: number[] = [];
+        layout.forEach((items, r) => {
+          const floor = 130 * (r + 1); // shelf pitch 130 px, products at most 114 px tall
+          let x = 0;
+          let count = 0;
+          for (const p of items) {
+            if (p.present) {
+              const cx = x + p.w / 2;
+              const cy = floor + p.sink - p.h / 2;
+              const rx = cx * Math.cos(t) - cy * Math.sin(t);
+              const ry = cx * Math.sin(t) + cy * Math.cos(t);
+              boxes.push([rx - p.w / 2, ry - p.h / 2, rx + p.w / 2, ry + p.h / 2]);
+              count++;
+            }
+            x += p.w + p.space;
+          }
+          if (count > 0) expected.push(count);
+        });
+        expect(analyzeShelf(boxes.map(det)).rows.map((r) => r.count)).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('does not depend on the input order (property)', () => {
     const boxes = [
       ...row([0, 55, 110, 300], 50, 100, [100, 80, 90]),

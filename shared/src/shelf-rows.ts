@@ -39,6 +39,39 @@ function insertSorted(list: number[], v: number): void {
 }
 
 /**
+ * Estimates the shelves' tilt (dy/dx) as the median slope of the bottom edges of horizontal
+ * neighbours: each box paired with the nearest box to its right (at least half a width away, at most
+ * 3 median widths) that overlaps it vertically by more than half the smaller height. Products stand on shelf boards, so
+ * bottoms line up better than tops. 0 with fewer than 3 pairs; clamped to +-0.5 (about 27 degrees).
+ */
+function estimateTilt(x1: Float64Array, y1: Float64Array, x2: Float64Array, y2: Float64Array): number {
+  const n = x1.length;
+  const widths = Array.from(x1, (v, i) => x2[i]! - v).sort((a, b) => a - b);
+  const maxDx = 3 * median(widths);
+  const slopes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const cxi = (x1[i]! + x2[i]!) / 2;
+    const hi = y2[i]! - y1[i]!;
+    let best = -1;
+    let bestDx = maxDx;
+    for (let j = 0; j < n; j++) {
+      const dx = (x1[j]! + x2[j]!) / 2 - cxi;
+      // Skip overlapping duplicates: their tiny dx would turn pixel noise into steep slopes.
+      if (dx > bestDx || dx < 0.5 * Math.min(x2[i]! - x1[i]!, x2[j]! - x1[j]!)) continue;
+      const ov = Math.min(y2[i]!, y2[j]!) - Math.max(y1[i]!, y1[j]!);
+      if (ov > 0.5 * Math.min(hi, y2[j]! - y1[j]!)) {
+        best = j;
+        bestDx = dx;
+      }
+    }
+    if (best >= 0) slopes.push((y2[best]! - y2[i]!) / bestDx);
+  }
+  if (slopes.length < 3) return 0;
+  slopes.sort((a, b) => a - b);
+  return Math.max(-0.5, Math.min(0.5, median(slopes)));
+}
+
+/**
  * Groups detections into shelf rows and finds the empty stretches inside each row.
  *
  * Rows: a row is a horizontal band, the median top and median bottom of its members. A box joins the
@@ -47,8 +80,9 @@ function insertSorted(list: number[], v: number): void {
  * found the bands and a tall box (or a false detection spanning two shelves) joins one row without
  * stretching its band; medians keep that true as rows grow. Two reassignment passes against the final
  * bands (merging bands that came to overlap) undo order effects. Rows are sorted top to bottom.
- * Limitation: bands are horizontal, so a photo tilted by more than about half a product height across
- * its width can split a row.
+ * Tilt: grouping runs on coordinates sheared by the shelves' estimated slope (median slope of
+ * neighbouring products' bottom edges), so a photo taken with the phone rolled keeps its rows; gap
+ * boxes are sheared back. Strong perspective (rows converging at different slopes) is not modelled.
  *
  * Gaps: members sorted by left edge; a stretch between the right-most edge reached so far and the
  * next product's left edge wider than `gapFactor` x the row's median product width is a gap, reported
@@ -93,6 +127,15 @@ export function analyzeShelf(
     y2[i] = by2;
   }
   if (n === 0) return { rows: [] };
+  const oy1 = y1.slice();
+  const oy2 = y2.slice();
+  // De-skew: group in coordinates sheared by the estimated tilt, so a rolled camera's rows stay rows.
+  const slope = estimateTilt(x1, y1, x2, y2);
+  for (let i = 0; i < n; i++) {
+    const shift = slope * ((x1[i]! + x2[i]!) / 2);
+    y1[i] = y1[i]! - shift;
+    y2[i] = y2[i]! - shift;
+  }
 
   const overlapRatio = (i: number, top: number, bottom: number): number => {
     const ov = Math.min(y2[i]!, bottom) - Math.max(y1[i]!, top);
@@ -187,9 +230,9 @@ export function analyzeShelf(
     const widths: number[] = [];
     for (const i of m) {
       ux1 = Math.min(ux1, x1[i]!);
-      uy1 = Math.min(uy1, y1[i]!);
+      uy1 = Math.min(uy1, oy1[i]!);
       ux2 = Math.max(ux2, x2[i]!);
-      uy2 = Math.max(uy2, y2[i]!);
+      uy2 = Math.max(uy2, oy2[i]!);
       widths.push(x2[i]! - x1[i]!);
     }
     widths.sort((a, b) => a - b);
@@ -198,7 +241,10 @@ export function analyzeShelf(
     let reach = x2[m[0]!]!;
     for (let k = 1; k < m.length; k++) {
       const i = m[k]!;
-      if (x1[i]! - reach > minGap) gaps.push([reach, row.top, x1[i]!, row.bottom]);
+      if (x1[i]! - reach > minGap) {
+        const shift = slope * ((reach + x1[i]!) / 2); // back from sheared to image coordinates
+        gaps.push([reach, row.top + shift, x1[i]!, row.bottom + shift]);
+      }
       reach = Math.max(reach, x2[i]!);
     }
     return { box: [ux1, uy1, ux2, uy2], count: m.length, gaps };
