@@ -1,0 +1,189 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHART_DIR, ROOT } from './support/helm';
+import { freePort, poll, Service, shelfPng } from './support/processes';
+import { dashboardExpressions, expandGrafanaVariables, metricNames, ruleExpressions } from './support/promql';
+
+// A real Prometheus (Debian's `prometheus` package) scrapes the real server (server/dist, built by
+// the root test command before the tests run) with the chart's alert rules loaded.
+
+/** Series the rules read from other exporters, not from ShelfWatch's /metrics. */
+const EXTERNAL_METRICS: Record<string, string> = {
+  kube_pod_status_ready: 'kube-state-metrics (pod readiness), joined with shelfwatch_model_info',
+};
+
+type PromResponse<T> = { status: 'success' | 'error'; data: T; error?: string; errorType?: string };
+type Vector = { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+
+const SERVER_ENTRY = join(ROOT, 'server/dist/server.js');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
+  name: string;
+  version: string;
+};
+
+describe('a real Prometheus scraping a running server', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-live-'));
+  let server: Service;
+  let prometheus: Service;
+  let api: string;
+  let prom: string;
+
+  const query = async (expr: string): Promise<PromResponse<Vector>> => {
+    const res = await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    return (await res.json()) as PromResponse<Vector>;
+  };
+  /** Polls an instant query until it returns at least one series. */
+  const series = (expr: string) =>
+    poll(`Prometheus series for ${expr}`, async () => {
+      prometheus.assertRunning();
+      const r = await query(expr);
+      return r.status === 'success' && r.data.result.length > 0 ? r.data.result : undefined;
+    });
+
+  beforeAll(async () => {
+    if (!existsSync(SERVER_ENTRY)) {
+      throw new Error(
+        `${SERVER_ENTRY} is missing: build the server first (pnpm build; the root pnpm test does)`,
+      );
+    }
+    const [serverPort, promPort] = [await freePort(), await freePort()];
+    api = `http://127.0.0.1:${serverPort}`;
+    prom = `http://127.0.0.1:${promPort}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(serverPort),
+      WORKERS: '1',
+      INTRA_OP_THREADS: '1',
+      DATA_DIR: join(tmp, 'data'),
+      LOG_LEVEL: 'warn',
+    };
+    delete env.DATABASE_URL; // embedded PGlite in DATA_DIR
+    server = new Service('server', process.execPath, [SERVER_ENTRY], { cwd: ROOT, env });
+
+    writeFileSync(
+      join(tmp, 'prometheus.yml'),
+      JSON.stringify({
+        global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
+        rule_files: [join(CHART_DIR, 'files/prometheus-rules.yaml')],
+        scrape_configs: [
+          { job_name: 'shelfwatch', static_configs: [{ targets: [`127.0.0.1:${serverPort}`] }] },
+        ],
+      }),
+    );
+    prometheus = new Service(
+      'prometheus',
+      '/usr/bin/prometheus',
+      [
+        `--config.file=${join(tmp, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(tmp, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
+      { cwd: tmp },
+    );
+
+    await poll(
+      'server /health/ready',
+      async () => {
+        server.assertRunning();
+        return (await fetch(`${api}/health/ready`)).ok || undefined;
+      },
+      90_000,
+    );
+    await poll('Prometheus /-/ready', async () => {
+      prometheus.assertRunning();
+      return (await fetch(`${prom}/-/ready`)).ok || undefined;
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([server?.stop(), prometheus?.stop()]);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the server answers /predict (and a 415 for a wrong type)', async () => {
+    const image = shelfPng();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${api}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: image,
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      const body = (await res.json()) as { count: number; model: { version: string } };
+      expect(typeof body.count).toBe('number');
+      expect(body.model.version).toBe(manifest.version);
+    }
+    const bad = await fetch(`${api}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'no',
+    });
+    expect(bad.status).toBe(415);
+  });
+
+  it('Prometheus returns the request-duration histogram and the model info', async () => {
+    const buckets = await series(
+      'http_request_duration_seconds_bucket{job="shelfwatch", route="/predict", method="POST"}',
+    );
+    expect(buckets.some((s) => s.metric.le === '+Inf' && s.metric.status === '200')).toBe(true);
+    expect(new Set(buckets.map((s) => s.metric.le)).size).toBeGreaterThan(4);
+    // all three /predict calls were counted (the +Inf bucket is the request count)
+    const count = await series(
+      'sum(http_request_duration_seconds_count{job="shelfwatch", route="/predict", status="200"}) >= 3',
+    );
+    expect(Number(count[0]!.value[1])).toBeGreaterThanOrEqual(3);
+    const info = await series('shelfwatch_model_info{job="shelfwatch"}');
+    expect(info).toHaveLength(1);
+    expect(info[0]!.metric).toMatchObject({ name: manifest.name, version: manifest.version });
+    expect(info[0]!.value[1]).toBe('1');
+  });
+
+  it('Prometheus loaded the chart rules and evaluates them without errors', async () => {
+    const rules = await poll('rule evaluation', async () => {
+      const res = (await (await fetch(`${prom}/api/v1/rules`)).json()) as PromResponse<{
+        groups: { rules: { name: string; health: string; lastError?: string }[] }[];
+      }>;
+      const all = res.data.groups.flatMap((g) => g.rules);
+      return all.length > 0 && all.every((r) => r.health !== 'unknown') ? all : undefined;
+    });
+    expect(rules.map((r) => r.name).sort()).toEqual(
+      ruleExpressions()
+        .map((r) => r.alert)
+        .sort(),
+    );
+    for (const r of rules) expect(r.health, `${r.name}: ${r.lastError}`).toBe('ok');
+    // real traffic with no 5xx: the error-ratio alert is quiet
+    const firing = (await query('ALERTS{alertname="ShelfWatchHighErrorRate"}')).data.result;
+    expect(firing).toEqual([]);
+  });
+
+  it('every dashboard query is valid PromQL for this Prometheus', async () => {
+    for (const { where, expr } of dashboardExpressions()) {
+      const r = await query(expandGrafanaVariables(expr));
+      expect(r.status, `${where}: ${expr}\n${r.error}`).toBe('success');
+    }
+  });
+
+  it('every metric name in the dashboard and the rules exists in a live /metrics scrape', async () => {
+    const text = await (await fetch(`${api}/metrics`)).text();
+    const exported = new Set<string>();
+    for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\w+)$/gm)) {
+      exported.add(name!);
+      if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exported.add(name! + s);
+      if (type === 'summary') for (const s of ['_sum', '_count']) exported.add(name! + s);
+      if (type === 'counter' && !name!.endsWith('_total')) exported.add(`${name}_total`);
+    }
+    for (const [, name] of text.matchAll(/^([a-zA-Z_:][\w:]*)[{ ]/gm)) exported.add(name!);
+
+    const used = new Map<string, string>();
+    for (const r of ruleExpressions()) for (const n of metricNames(r.expr)) used.set(n, `rule ${r.alert}`);
+    for (const d of dashboardExpressions()) for (const n of metricNames(d.expr)) used.set(n, d.where);
+    expect(used.size).toBeGreaterThan(10);
+    const missing = [...used].filter(([n]) => !exported.has(n) && !(n in EXTERNAL_METRICS));
+    expect(missing, `used but not exported by the server:\n${text.slice(0, 400)}`).toEqual([]);
+  });
+});
