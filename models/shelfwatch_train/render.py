@@ -21,6 +21,7 @@ FREIBURG = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "
 SPLITS = {
     "train": (1_000_000, "train", 0.65),
     "train2": (1_500_000, "train", 0.65),  # a second training shard, other seeds
+    "train3": (1_700_000, "train", 0.65),  # rendered with printed price tags and promotion tags
     "test": (2_000_000, "heldout", 0.65),  # unseen packaging: held-out Freiburg classes only
     "fixture": (3_000_000, "none", 0.0),  # procedural only: reproducible without the data set
 }

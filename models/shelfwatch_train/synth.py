@@ -127,15 +127,58 @@ def _with_alpha(a: np.ndarray) -> Image.Image:
     return Image.fromarray(rgba, "RGBA")
 
 
+_FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+               "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+               "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf")
+_fonts: dict = {}
+
+
+def _font(size: int, k: int = 0):
+    """A bold TrueType font (price digits look like this in stores); None when none is installed."""
+    from PIL import ImageFont
+
+    key = (max(6, size), k % len(_FONT_FILES))
+    if key not in _fonts:
+        try:
+            _fonts[key] = ImageFont.truetype(_FONT_FILES[key[1]], key[0])
+        except OSError:
+            _fonts[key] = None
+    return _fonts[key]
+
+
+def _tag(d: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int, tw: int, th: int) -> None:
+    """One price label: coloured card, big bold price, sometimes a small line of text and a barcode."""
+    r = rng.random()
+    bg = (255, 255, 255) if r < 0.45 else (255, 225, 30) if r < 0.75 else (250, 140, 30) if r < 0.85 else (225, 40, 40)
+    d.rectangle([x, y, x + tw, y + th], fill=tuple(int(c * rng.uniform(0.85, 1.0)) for c in bg), outline=(90, 90, 90) if rng.random() < 0.3 else None)
+    ink = (20, 20, 20) if rng.random() < 0.75 else (200, 20, 20)
+    f = _font(int(th * rng.uniform(0.45, 0.75)), int(rng.integers(0, 3)))
+    price = f"{int(rng.integers(0, 20))}.{int(rng.integers(0, 100)):02d}" if rng.random() < 0.85 else f"{int(rng.integers(2, 5))}/{int(rng.integers(1, 10))}.00"
+    if f is not None and th >= 7:
+        d.text((x + int(tw * rng.uniform(0.05, 0.3)), y + int(th * rng.uniform(0.05, 0.35))), price, fill=ink, font=f)
+    else:
+        d.line([x + 2, y + th // 2, x + tw - 2, y + th // 2], fill=ink, width=max(1, th // 4))
+    if rng.random() < 0.4 and th >= 10:  # barcode
+        bx = x + int(tw * 0.65)
+        for i in range(int(rng.integers(5, 12))):
+            xx = bx + i * max(1, tw // 40)
+            if xx < x + tw - 1:
+                d.line([xx, y + th // 2, xx, y + th - 2], fill=(30, 30, 30), width=1)
+
+
 def _price_strip(d: ImageDraw.ImageDraw, rng: np.random.Generator, x0: int, x1: int, y: int, h: int) -> None:
+    """The shelf edge: a strip of price labels; some large promotion tags hang over the products above."""
     d.rectangle([x0, y, x1, y + h], fill=_rand_color(rng, 150, 256) if rng.random() < 0.7 else _rand_color(rng))
     x = x0 + int(rng.integers(0, 40))
     while x < x1:
-        tw = int(rng.integers(max(6, h), max(8, 3 * h)))
-        tag = (255, 255, 255) if rng.random() < 0.6 else (255, 230, 40) if rng.random() < 0.5 else (240, 60, 50)
-        d.rectangle([x, y + 1, x + tw, y + h - 1], fill=tag)
-        d.line([x + 2, y + h // 2, x + tw - 2, y + h // 2], fill=(20, 20, 20), width=max(1, h // 5))
-        x += tw + int(rng.integers(h * 2, h * 10))
+        if rng.random() < 0.2:  # promotion tag taller than the strip, sticking up over the products
+            th = int(h * rng.uniform(1.5, 3.0))
+            tw = int(th * rng.uniform(1.0, 1.8))
+            _tag(d, rng, x, y + h - th, tw, th)
+        else:
+            tw = int(rng.integers(max(6, h), max(8, 3 * h)))
+            _tag(d, rng, x, y + 1, tw, max(3, h - 2))
+        x += tw + int(rng.integers(h, h * 8))
 
 
 def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 640,
@@ -153,6 +196,12 @@ def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 64
     wall = np.array(_rand_color(rng, 60, 240), np.float32)
     canvas = Image.new("RGB", (RW, RH), tuple(int(v) for v in wall))
     d = ImageDraw.Draw(canvas)
+    if rng.random() < 0.2:  # pegboard back wall
+        step = int(rng.integers(10, 24))
+        dot = tuple(int(c * 0.5) for c in wall)
+        for yy in range(0, RH, step):
+            for xx in range(0, RW, step):
+                d.rectangle([xx, yy, xx + 1, yy + 1], fill=dot)
     boxes: list[tuple[float, float, float, float]] = []
     # row height sets product scale: 12..120 px products at the model input
     # log-normal around ~40 px (SKU-110K photos letterboxed to 640 hold ~30-60 px products)

@@ -48,7 +48,7 @@ class Ema:
 
 def train(dirs: list[str], out: str, minutes: float, batch: int = 16, size: int = 320, lr: float = 3e-3,
           width: str = "n", seed: int = 0, max_steps: int | None = None, threads: int = 2,
-          log_every: int = 25) -> str:
+          log_every: int = 25, init: str | None = None, warmup: int = 150) -> str:
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -56,7 +56,10 @@ def train(dirs: list[str], out: str, minutes: float, batch: int = 16, size: int 
     cache = data.ShelfCache(dirs)
     w, neck = WIDTHS[width]
     model = Core(w, neck)
-    info = {"width": width, "widths": w, "neck": neck, "params": count_params(model),
+    if init:  # fine-tune from a checkpoint (e.g. on new renders), same widths
+        st = torch.load(init, map_location="cpu")
+        model.load_state_dict(st["model"])
+    info = {"init": init, "width": width, "widths": w, "neck": neck, "params": count_params(model),
             "macs_640": count_macs(model, (640, 640)), "images": len(cache), "batch": batch, "crop": size}
     print(json.dumps(info), flush=True)
     model.train()
@@ -74,7 +77,7 @@ def train(dirs: list[str], out: str, minutes: float, batch: int = 16, size: int 
         frac = el / budget
         if frac >= 1 or (max_steps is not None and step >= max_steps):
             break
-        warm = min(1.0, (step + 1) / 150)
+        warm = min(1.0, (step + 1) / max(1, warmup))
         cur = lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(frac, 1))))
         for g in opt.param_groups:
             g["lr"] = cur
@@ -106,7 +109,7 @@ def train(dirs: list[str], out: str, minutes: float, batch: int = 16, size: int 
 def main() -> None:
     ap = argparse.ArgumentParser()
     here = os.path.dirname(__file__)
-    ap.add_argument("--data", nargs="+", default=[os.path.join(here, "..", ".cache", "synth", s) for s in ("train", "train2")])
+    ap.add_argument("--data", nargs="+", default=[os.path.join(here, "..", ".cache", "synth", s) for s in ("train", "train2", "train3")])
     ap.add_argument("--out", default=os.path.join(here, "..", "runs", "main"))
     ap.add_argument("--minutes", type=float, default=35)
     ap.add_argument("--batch", type=int, default=16)
@@ -117,9 +120,11 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--init", default=None, help="checkpoint to start from (fine-tuning)")
+    ap.add_argument("--warmup", type=int, default=150, help="warm-up steps")
     a = ap.parse_args()
     dirs = [d for d in a.data if os.path.exists(os.path.join(d, "labels.npz"))]
-    train(dirs, a.out, a.minutes, a.batch, a.size, a.lr, a.width, a.seed, a.max_steps, a.threads, a.log_every)
+    train(dirs, a.out, a.minutes, a.batch, a.size, a.lr, a.width, a.seed, a.max_steps, a.threads, a.log_every, a.init, a.warmup)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The Debian interpreter that has python3-torch (DESIGN.md), not the pyenv one on PATH. */
+export const PYTHON = process.env.SHELFWATCH_PYTHON ?? '/usr/bin/python3';
+export const MODELS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Why `modules` cannot be imported by {@link PYTHON}, or undefined when they can. */
+export function pythonLacks(modules: readonly string[]): string | undefined {
+  const r = spawnSync(PYTHON, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' });
+  if (r.error) return `${PYTHON} not found (${r.error.message})`;
+  if (r.status !== 0)
+    return `${PYTHON} cannot import ${modules.join(', ')}: ${r.stderr.trim().split('\n').pop()}`;
+  return undefined;
+}
+
+/** Runs `python -m module args` in models/ and throws with its output when it fails. */
+export function runPython(args: readonly string[], timeoutMs = 120_000): string {
+  const r = spawnSync(PYTHON, args, {
+    cwd: MODELS_DIR,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `${PYTHON} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`,
+    );
+  return r.stdout;
+}

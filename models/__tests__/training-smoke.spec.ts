@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeLetterbox, parseModelMetadata, postprocess } from '@shelfwatch/shared';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readOnnxMetadata } from '../src/onnx-metadata.js';
+import { pythonLacks, runPython } from './python.js';
+
+const lacks = pythonLacks(['torch', 'onnx', 'numpy', 'PIL']);
+if (lacks)
+  console.warn(
+    `skipping the training smoke test: ${lacks} (apt-get install python3-torch python3-onnx python3-numpy python3-pil)`,
+  );
+
+describe.skipIf(lacks !== undefined)('training pipeline smoke test', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shelfwatch-smoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('renders, trains a few steps, exports FP32 + INT8 ONNX that onnxruntime loads and the shared decoder reads', () => {
+    // procedural shelves only, so this needs no data set
+    runPython([
+      '-m',
+      'shelfwatch_train.render',
+      '--split',
+      'fixture',
+      '--count',
+      '4',
+      '--size',
+      '256',
+      '--workers',
+      '1',
+      '--out',
+      dir,
+    ]);
+    const data = join(dir, 'fixture');
+    runPython([
+      '-m',
+      'shelfwatch_train.train',
+      '--data',
+      data,
+      '--out',
+      join(dir, 'run'),
+      '--width',
+      'tiny',
+      '--batch',
+      '2',
+      '--size',
+      '128',
+      '--max-steps',
+      '3',
+      '--minutes',
+      '5',
+      '--log-every',
+      '1',
+    ]);
+    const out = runPython([
+      '-m',
+      'shelfwatch_train.export',
+      '--ckpt',
+      join(dir, 'run', 'last.pt'),
+      '--version',
+      '0.0.0-test',
+      '--out',
+      dir,
+      '--imgsz',
+      '256',
+      '256',
+      '--calib',
+      data,
+      '--calib-count',
+      '2',
+      '--float-head',
+      'yes',
+    ]);
+    expect(out).toContain('int8.onnx');
+  }, 180_000);
+
+  for (const precision of ['fp32', 'int8']) {
+    it(`${precision} model: metadata, layout [1, 5, N] and decoding`, async () => {
+      const path = join(dir, `shelfwatch-det-0.0.0-test.${precision}.onnx`);
+      const md = parseModelMetadata(readOnnxMetadata(readFileSync(path)));
+      expect(md).toMatchObject({ version: '0.0.0-test', names: ['product'], imgsz: [256, 256], stride: 8 });
+      const session = await ort.InferenceSession.create(path);
+      const x = new Float32Array(3 * 256 * 256).fill(114 / 255);
+      const out = await session.run({ images: new ort.Tensor('float32', x, [1, 3, 256, 256]) });
+      const y = out.output0!;
+      expect(y.dims).toEqual([1, 5, (256 / 8) ** 2]);
+      const dets = postprocess(y.data as Float32Array, y.dims, {
+        letterbox: computeLetterbox(256, 256, 256),
+        conf: 0.001,
+        iou: 0.5,
+        names: md.names,
+      });
+      for (const d of dets) {
+        expect(d.label).toBe('product');
+        expect(d.score).toBeGreaterThanOrEqual(0.001);
+        expect(d.score).toBeLessThanOrEqual(1);
+      }
+      await session.release();
+    });
+  }
+});
