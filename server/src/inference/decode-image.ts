@@ -1,0 +1,114 @@
+import { computeLetterbox, LETTERBOX_PAD_VALUE, type Letterbox } from '@shelfwatch/shared';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { ApiError } from '../errors.js';
+
+/** Formats the API accepts (DESIGN.md): anything else sharp could read (GIF, TIFF, SVG, HEIF...) is 415. */
+export const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
+
+/** An image decoded upright, resized and padded to the model input. */
+export interface LetterboxedImage {
+  /** Upright (EXIF-applied) source size in pixels. */
+  width: number;
+  height: number;
+  letterbox: Letterbox;
+  /** RGB bytes, `inputWidth * inputHeight * 3`. */
+  rgb: Buffer;
+}
+
+export interface DecodeOptions {
+  inputWidth: number;
+  inputHeight: number;
+  /** Largest accepted `width * height` of the source. */
+  maxPixels: number;
+}
+
+const PAD = { r: LETTERBOX_PAD_VALUE, g: LETTERBOX_PAD_VALUE, b: LETTERBOX_PAD_VALUE };
+
+/**
+ * Reads only the header: format and upright size. Rejects unsupported formats and decompression
+ * bombs before a single pixel is decoded.
+ * @throws {ApiError} UNDECODABLE_IMAGE, UNSUPPORTED_MEDIA_TYPE or IMAGE_TOO_MANY_PIXELS
+ */
+export async function probeImage(
+  bytes: Uint8Array,
+  maxPixels: number,
+): Promise<{ format: string; width: number; height: number }> {
+  let meta: Metadata;
+  try {
+    // limitInputPixels off here: the header read must succeed so that we can answer 413, not 422.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ApiError('UNDECODABLE_IMAGE', 'The body is not a readable JPEG, PNG or WebP image.', {
+      cause: err,
+    });
+  }
+  if (!meta.format || !SUPPORTED_FORMATS.has(meta.format)) {
+    throw new ApiError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Image format ${meta.format ?? 'unknown'} is not supported; send JPEG, PNG or WebP.`,
+    );
+  }
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new ApiError('UNDECODABLE_IMAGE', 'The image declares no size.');
+  if (width * height > maxPixels) {
+    throw new ApiError(
+      'IMAGE_TOO_MANY_PIXELS',
+      `The image has ${width}x${height} pixels; at most ${maxPixels} pixels are accepted.`,
+    );
+  }
+  return { format: meta.format, width, height };
+}
+
+/**
+ * Decodes an image upright (EXIF orientation applied), flattens alpha onto the pad grey, converts to
+ * 8-bit sRGB (CMYK, greyscale, 16-bit and palette inputs included) and letterboxes it to the model
+ * input in one libvips pipeline (JPEG shrink-on-load makes this much cheaper than decode-then-resize).
+ * Only the first frame of an animated WebP is used. sharp runs on libuv's pool, off the JS thread.
+ * @throws {ApiError} for any input the client got wrong; never a 5xx for bad bytes
+ */
+export async function decodeLetterboxed(
+  bytes: Uint8Array,
+  options: DecodeOptions,
+): Promise<LetterboxedImage> {
+  const { width, height } = await probeImage(bytes, options.maxPixels);
+  const letterbox = computeLetterbox(width, height, options.inputWidth, options.inputHeight);
+  let data: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ data, info } = await sharp(bytes, {
+      limitInputPixels: options.maxPixels,
+      failOn: 'truncated',
+      pages: 1,
+    })
+      .rotate()
+      .flatten({ background: PAD })
+      .resize(letterbox.newWidth, letterbox.newHeight, { fit: 'fill', kernel: 'linear' })
+      .extend({
+        top: letterbox.padTop,
+        bottom: letterbox.padBottom,
+        left: letterbox.padLeft,
+        right: letterbox.padRight,
+        background: PAD,
+      })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true }));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/pixel limit/i.test(message)) {
+      throw new ApiError('IMAGE_TOO_MANY_PIXELS', `The image has more than ${options.maxPixels} pixels.`, {
+        cause: err,
+      });
+    }
+    throw new ApiError('UNDECODABLE_IMAGE', 'The image is corrupt or truncated.', { cause: err });
+  }
+  const expected = options.inputWidth * options.inputHeight * 3;
+  if (info.channels !== 3 || data.length !== expected) {
+    throw new Error(
+      `letterbox produced ${info.width}x${info.height}x${info.channels}, expected ${expected} RGB bytes`,
+    );
+  }
+  return { width, height, letterbox, rgb: data };
+}

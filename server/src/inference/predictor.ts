@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import {
+  analyzeShelf,
+  DEFAULT_CONF,
+  DEFAULT_IOU,
+  DEFAULT_MAX_DETECTIONS,
+  type PredictResult,
+  pixelsToChw,
+  postprocess,
+} from '@shelfwatch/shared';
+import * as ort from 'onnxruntime-node';
+import { decodeLetterboxed } from './decode-image.js';
+import { describeModel, type ModelDescription, type ModelManifest } from './model-files.js';
+
+/** Per-request thresholds (the `/predict` query). */
+export interface PredictOptions {
+  conf?: number;
+  iou?: number;
+  maxDetections?: number;
+}
+
+export interface PredictorOptions {
+  modelPath: string;
+  manifest?: ModelManifest | null;
+  /** onnxruntime intra-op threads. */
+  intraOpThreads: number;
+  maxPixels: number;
+}
+
+/**
+ * The whole server-side pipeline for one image: sharp decode + letterbox, CHW tensor, ONNX run,
+ * shared postprocess and shelf analysis. Used by the piscina worker and by the CLI, so both give
+ * the same numbers. `predict` blocks its thread during `session.run` (onnxruntime-node runs the
+ * native call synchronously, microsoft/onnxruntime#19611): call it from a worker thread on a server.
+ */
+export class Predictor {
+  private chw: Float32Array;
+
+  private constructor(
+    readonly model: ModelDescription,
+    private readonly session: ort.InferenceSession,
+    private readonly maxPixels: number,
+  ) {
+    const [h, w] = model.imgsz;
+    this.chw = new Float32Array(3 * h * w);
+  }
+
+  static async create(options: PredictorOptions): Promise<Predictor> {
+    const model = await describeModel(options.modelPath, options.manifest ?? null);
+    const session = await ort.InferenceSession.create(await readFile(options.modelPath), {
+      intraOpNumThreads: options.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    return new Predictor(model, session, options.maxPixels);
+  }
+
+  /** Runs one image; boxes come back in the upright source image's pixels. */
+  async predict(bytes: Uint8Array, options: PredictOptions = {}): Promise<PredictResult> {
+    const [inputHeight, inputWidth] = this.model.imgsz;
+    const t0 = performance.now();
+    const image = await decodeLetterboxed(bytes, { inputWidth, inputHeight, maxPixels: this.maxPixels });
+    const t1 = performance.now();
+    pixelsToChw(image.rgb, inputWidth, inputHeight, 3, this.chw);
+    const input = new ort.Tensor('float32', this.chw, [1, 3, inputHeight, inputWidth]);
+    const t2 = performance.now();
+    const outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
+    const t3 = performance.now();
+    const out = outputs[this.session.outputNames[0]!]!;
+    const detections = postprocess(out.data as Float32Array, out.dims, {
+      letterbox: image.letterbox,
+      conf: options.conf ?? DEFAULT_CONF,
+      iou: options.iou ?? DEFAULT_IOU,
+      maxDetections: options.maxDetections ?? DEFAULT_MAX_DETECTIONS,
+      names: this.model.names,
+    });
+    const shelf = analyzeShelf(detections);
+    const t4 = performance.now();
+    const ms = (v: number) => Math.round(v * 100) / 100;
+    return {
+      model: { name: this.model.name, version: this.model.version },
+      image: { width: image.width, height: image.height },
+      count: detections.length,
+      detections,
+      shelf,
+      timingsMs: {
+        decode: ms(t1 - t0),
+        preprocess: ms(t2 - t1),
+        inference: ms(t3 - t2),
+        postprocess: ms(t4 - t3),
+        total: ms(t4 - t0),
+      },
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

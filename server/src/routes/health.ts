@@ -1,0 +1,81 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+
+const Checks = Type.Object({
+  model: Type.Boolean(),
+  workers: Type.Integer(),
+  database: Type.Boolean(),
+  shuttingDown: Type.Boolean(),
+});
+const Ready = Type.Object({ status: Type.String(), checks: Checks });
+const NotReady = Type.Object({
+  status: Type.String(),
+  checks: Checks,
+  error: Type.Object({ code: Type.String(), message: Type.String() }),
+});
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by server.ts on SIGTERM so that readiness flips before connections drain. */
+    shuttingDown: boolean;
+  }
+}
+
+/** Liveness (the event loop answers) and readiness (model loaded, workers up, database reachable). */
+export default async function healthRoutes(app: FastifyInstance) {
+  app.decorate('shuttingDown', false);
+
+  app.get(
+    '/health/live',
+    {
+      schema: {
+        summary: 'Liveness: the process answers',
+        response: { 200: Type.Object({ status: Type.String() }) },
+      },
+      logLevel: 'warn',
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Readiness: model loaded, workers up, database reachable, not shutting down',
+        response: { 200: Ready, 503: NotReady },
+      },
+      logLevel: 'warn',
+    },
+    async (_request, reply) => {
+      const database = await Promise.race([
+        app.audits.ping().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
+      ]);
+      const checks = {
+        model: app.inference.isReady(),
+        workers: app.inference.pool.threads.length,
+        database,
+        shuttingDown: app.shuttingDown,
+      };
+      if (checks.model && checks.workers > 0 && database && !app.shuttingDown)
+        return { status: 'ok', checks };
+      const failing = Object.entries({
+        model: checks.model,
+        workers: checks.workers > 0,
+        database,
+        running: !app.shuttingDown,
+      })
+        .filter(([, ok]) => !ok)
+        .map(([name]) => name);
+      app.metrics.rejected.inc({ code: 'NOT_READY' });
+      return reply.code(503).send({
+        status: 'unavailable',
+        checks,
+        error: { code: 'NOT_READY', message: `Not ready: ${failing.join(', ')}.` },
+      });
+    },
+  );
+}

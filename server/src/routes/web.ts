@@ -1,0 +1,50 @@
+import { basename, extname } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+/** MIME types `send` may not know or may get wrong for the PWA's assets. */
+const MIME: Record<string, string> = {
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** Vite-style content-hashed names (`index-3f2a9c1b.js`, `ort-wasm-simd.BvR8x_1q.wasm`). */
+const HASHED = /[.-](?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
+/** Files that must be revalidated on every load so that a new deploy is picked up. */
+const NO_CACHE = new Set([
+  'index.html',
+  'sw.js',
+  'service-worker.js',
+  'registerSW.js',
+  'manifest.webmanifest',
+]);
+
+/**
+ * The PWA build at `/` (when WEB_ROOT exists): hashed assets cached for a year, the shell and
+ * service worker revalidated, unknown paths that look like pages fall back to index.html.
+ */
+export default async function webRoutes(app: FastifyInstance) {
+  const root = app.config.WEB_ROOT_RESOLVED;
+  if (!root) {
+    app.log.info('no PWA build found (WEB_ROOT); serving the API only');
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: true,
+    index: ['index.html'],
+    cacheControl: false,
+    setHeaders: (res, path) => {
+      const name = basename(path);
+      const mime = MIME[extname(path)];
+      if (mime) res.header('content-type', mime);
+      if (NO_CACHE.has(name) || name.endsWith('.html')) res.header('cache-control', 'no-cache');
+      else if (HASHED.test(name) || path.includes('/assets/')) {
+        res.header('cache-control', 'public, max-age=31536000, immutable');
+      } else res.header('cache-control', 'public, max-age=3600');
+    },
+  });
+}

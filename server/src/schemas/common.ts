@@ -1,0 +1,66 @@
+import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS } from '@shelfwatch/shared';
+import { type TSchema, Type } from '@sinclair/typebox';
+
+/** `[x1, y1, x2, y2]` in the upright source image's pixels. */
+export const BoxXyxy = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()], {
+  description: '[x1, y1, x2, y2] in original (EXIF-upright) image pixels',
+});
+
+export const Detection = Type.Object({
+  box: BoxXyxy,
+  score: Type.Number({ minimum: 0, maximum: 1 }),
+  label: Type.String(),
+});
+
+export const ShelfRow = Type.Object({
+  box: BoxXyxy,
+  count: Type.Integer({ minimum: 0 }),
+  gaps: Type.Array(BoxXyxy, { description: 'empty stretches inside the row (likely out of stock)' }),
+});
+
+export const ModelInfo = Type.Object({ name: Type.String(), version: Type.String() });
+
+export const PredictResult = Type.Object({
+  model: ModelInfo,
+  image: Type.Object({ width: Type.Integer(), height: Type.Integer() }),
+  count: Type.Integer({ minimum: 0 }),
+  detections: Type.Array(Detection),
+  shelf: Type.Object({ rows: Type.Array(ShelfRow) }),
+  timingsMs: Type.Object({
+    decode: Type.Number({ description: 'sharp: decode, EXIF rotate, resize and pad (one libvips pipeline)' }),
+    preprocess: Type.Number({ description: 'RGB bytes to the CHW float32 tensor' }),
+    inference: Type.Number(),
+    postprocess: Type.Number({ description: 'decode boxes, NMS, shelf rows and gaps' }),
+    total: Type.Number(),
+  }),
+});
+
+export const ErrorBody = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String() }) },
+  { description: 'Error; see the code' },
+);
+
+/** The thresholds of POST /predict and POST /audits. */
+export const ThresholdQuery = {
+  conf: Type.Optional(
+    Type.Number({ minimum: 0, maximum: 1, description: `score threshold (default ${DEFAULT_CONF})` }),
+  ),
+  iou: Type.Optional(
+    Type.Number({ minimum: 0, maximum: 1, description: `NMS IoU threshold (default ${DEFAULT_IOU})` }),
+  ),
+  maxDetections: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 10_000,
+      description: `most detections (default ${DEFAULT_MAX_DETECTIONS})`,
+    }),
+  ),
+};
+
+/** Error responses by status, for route schemas. */
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
+}
+
+/** Documents the accepted image bodies in OpenAPI (not validated by Ajv: the body is a Buffer or a stream). */
+export const IMAGE_CONSUMES = ['image/jpeg', 'image/png', 'image/webp', 'multipart/form-data'];
