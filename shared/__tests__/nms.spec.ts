@@ -106,6 +106,36 @@ describe('nms', () => {
     ]);
   });
 
+  it('equals the brute-force reference on a large clustered output with a few huge boxes', () => {
+    // 150 objects x 12 jittered duplicates, 2 classes, plus boxes covering the whole canvas, so the
+    // grid's cells, its big-box list and its plain-scan fallback all take part.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const n = 150 * 12 + 6;
+    const boxes = new Float32Array(n * 4);
+    const scores = new Float32Array(n);
+    const classIds = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = Math.floor(i / 12);
+      const huge = i >= 150 * 12;
+      const cx = huge ? 500 : (o % 15) * 60 + 30 + (rand() - 0.5) * 12;
+      const cy = huge ? 500 : Math.floor(o / 15) * 90 + 45 + (rand() - 0.5) * 12;
+      const w = huge ? 900 + rand() * 200 : 50 * (0.8 + rand() * 0.4);
+      const h = huge ? 900 + rand() * 200 : 80 * (0.8 + rand() * 0.4);
+      boxes.set([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], i * 4);
+      scores[i] = huge ? 0.3 + rand() * 0.6 : rand();
+      classIds[i] = (o + (huge ? i : 0)) % 2;
+    }
+    const c = { boxes, scores, classIds, count: n };
+    for (const thr of [0, 0.3, 0.45, 0.7]) {
+      const keep = nms(boxes, scores, classIds, n, { iouThreshold: thr, maxDetections: 300 });
+      expect(Array.from(keep)).toEqual(bruteForceNms(c, thr, 300));
+    }
+  });
+
   it('never keeps two same-class boxes above the IoU threshold (property)', () => {
     fc.assert(
       fc.property(
