@@ -1,0 +1,24 @@
+// Root Vite config for the PWA (`web/`). Plugins and their dependencies live in the web package
+// (`web/build/`), so this file imports nothing that only the web package installs.
+import { fileURLToPath } from 'node:url';
+import { pwaPlugins, webBuildDefines } from './web/build/vite-plugins.ts';
+
+export default {
+  // Absolute, so that `vite build` works from the repo root and from `web/` (the package script).
+  root: fileURLToPath(new URL('./web', import.meta.url)),
+  base: '/',
+  publicDir: 'public',
+  // Explicit so that the e2e harness and the server agree on where the build is.
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    // The ORT WASM binary is copied as an asset, not inlined.
+    assetsInlineLimit: 0,
+    chunkSizeWarningLimit: 600,
+  },
+  worker: { format: 'es' as const },
+  define: webBuildDefines(),
+  plugins: pwaPlugins(),
+};

@@ -1,0 +1,27 @@
+/** Retry delays for queued audits: exponential with jitter, capped; a server's Retry-After wins when longer. */
+
+export interface BackoffOptions {
+  /** First retry delay, ms. @default 2000 */
+  baseMs: number;
+  /** Longest delay, ms. @default 300000 (5 min) */
+  maxMs: number;
+  /** Fraction of the delay randomised away (0 = none). @default 0.3 */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 2000, maxMs: 300_000, jitter: 0.3 };
+
+/**
+ * Delay before retry number `attempts` (1 = first retry).
+ * @param random a number in [0, 1) (injectable for tests)
+ */
+export function backoffDelay(
+  attempts: number,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: number = Math.random(),
+  retryAfterMs?: number,
+): number {
+  const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.max(0, attempts - 1));
+  const delay = exp * (1 - opts.jitter * random);
+  return Math.max(delay, retryAfterMs ?? 0);
+}

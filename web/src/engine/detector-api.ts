@@ -1,0 +1,54 @@
+/**
+ * The on-device detector's API: the one interface the page reaches through comlink
+ * (`detector.worker.ts` implements it; `device-engine.ts` wraps it). Everything crossing it is
+ * structured-cloneable; callbacks are passed with `Comlink.proxy`.
+ */
+import type { PredictResult } from '@shelfwatch/shared';
+
+export interface DetectorInitOptions {
+  /** Same-origin URL of the ONNX model (versioned path). */
+  modelUrl: string;
+  modelName: string;
+  modelVersion: string;
+  /** The model's ONNX metadata_props, read at build time. */
+  modelProps: Record<string, string>;
+  /** Square input side when the metadata has no `imgsz`. */
+  inputSize: number;
+  /** Folder URL holding the ORT glue and WASM binary. */
+  ortBase: string;
+  /** WASM threads to ask for; ORT uses 1 when the page is not cross-origin isolated. */
+  threads: number;
+  /** Cache Storage name for the model bytes, e.g. `shelfwatch-model-<version>`. */
+  cacheName: string;
+}
+
+/** Download progress of the model: bytes received and total (0 when unknown). */
+export type ProgressCallback = (loaded: number, total: number) => void;
+
+export interface DetectorInfo {
+  /** Threads ORT really runs with (1 without cross-origin isolation). */
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** Whether the model bytes came from Cache Storage (no download). */
+  fromCache: boolean;
+  /** Time to create the session, ms. */
+  loadMs: number;
+  inputSize: [height: number, width: number];
+}
+
+export interface DetectOptions {
+  conf?: number;
+  iou?: number;
+  maxDetections?: number;
+}
+
+export interface DetectorApi {
+  /** Loads ORT and the model (download with progress, or from cache); resolves when a session exists. */
+  init(options: DetectorInitOptions, onProgress?: ProgressCallback): Promise<DetectorInfo>;
+  /** Runs one inference on a blank input; returns its wall time in ms (the policy's speed probe). */
+  warmup(): Promise<number>;
+  /** Decodes the photo (EXIF-upright), letterboxes, runs the model and post-processes with the shared core. */
+  detect(image: Blob, options?: DetectOptions): Promise<PredictResult>;
+  /** Releases the session. */
+  dispose(): Promise<void>;
+}

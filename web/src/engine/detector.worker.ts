@@ -1,0 +1,123 @@
+/// <reference lib="webworker" />
+/**
+ * The on-device detector: onnxruntime-web (WASM backend, SIMD, threads when cross-origin isolated)
+ * behind comlink. Decoding and letterboxing happen here; decoding, NMS and rows come from the shared core.
+ */
+import {
+  analyzeShelf,
+  DEFAULT_CONF,
+  DEFAULT_IOU,
+  DEFAULT_MAX_DETECTIONS,
+  type ModelMetadata,
+  type PredictResult,
+  parseModelMetadata,
+  postprocess,
+} from '@shelfwatch/shared';
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web/wasm';
+import type {
+  DetectOptions,
+  DetectorApi,
+  DetectorInfo,
+  DetectorInitOptions,
+  ProgressCallback,
+} from './detector-api.ts';
+import { fetchCached } from './model-cache.ts';
+import { prepareInput } from './preprocess.ts';
+
+let session: ort.InferenceSession | undefined;
+let meta: ModelMetadata | undefined;
+let model = { name: '', version: '' };
+let inputName = 'images';
+let inputBuffer: Float32Array | undefined;
+
+function inputSize(): [number, number] {
+  return meta?.imgsz ?? [640, 640];
+}
+
+async function run(tensorData: Float32Array): Promise<ort.Tensor> {
+  if (!session) throw new Error('detector is not initialised');
+  const [h, w] = inputSize();
+  const feeds = { [inputName]: new ort.Tensor('float32', tensorData, [1, 3, h, w]) };
+  const results = await session.run(feeds);
+  const output = results[session.outputNames[0]!];
+  if (!output) throw new Error('model produced no output');
+  return output;
+}
+
+const api: DetectorApi = {
+  async init(options: DetectorInitOptions, onProgress?: ProgressCallback): Promise<DetectorInfo> {
+    const t0 = performance.now();
+    const isolated = self.crossOriginIsolated === true;
+    ort.env.wasm.wasmPaths = options.ortBase;
+    // Without cross-origin isolation there is no SharedArrayBuffer; ORT would fall back silently anyway.
+    ort.env.wasm.numThreads = isolated ? Math.max(1, options.threads) : 1;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    meta = parseModelMetadata({ imgsz: String(options.inputSize), ...options.modelProps });
+    model = { name: options.modelName || meta.name, version: options.modelVersion || meta.version };
+    const { bytes, fromCache } = await fetchCached(options.modelUrl, options.cacheName, onProgress);
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    inputName = session.inputNames[0] ?? 'images';
+    return {
+      threads: ort.env.wasm.numThreads ?? 1,
+      crossOriginIsolated: isolated,
+      fromCache,
+      loadMs: performance.now() - t0,
+      inputSize: inputSize(),
+    };
+  },
+
+  async warmup(): Promise<number> {
+    const [h, w] = inputSize();
+    const t0 = performance.now();
+    const blank = new Float32Array(3 * h * w).fill(114 / 255);
+    const out = await run(blank);
+    out.dispose();
+    return performance.now() - t0;
+  },
+
+  async detect(image: Blob, options: DetectOptions = {}): Promise<PredictResult> {
+    const t0 = performance.now();
+    const [h, w] = inputSize();
+    if (!inputBuffer || inputBuffer.length !== 3 * h * w) inputBuffer = new Float32Array(3 * h * w);
+    const input = await prepareInput(image, w, h, inputBuffer);
+    const t1 = performance.now();
+    const output = await run(input.tensor);
+    const t2 = performance.now();
+    const detections = postprocess(output.data as Float32Array, output.dims, {
+      letterbox: input.letterbox,
+      conf: options.conf ?? DEFAULT_CONF,
+      iou: options.iou ?? DEFAULT_IOU,
+      maxDetections: options.maxDetections ?? DEFAULT_MAX_DETECTIONS,
+      names: meta?.names ?? [],
+    });
+    output.dispose();
+    const shelf = analyzeShelf(detections);
+    const t3 = performance.now();
+    return {
+      model,
+      image: { width: input.width, height: input.height },
+      count: detections.length,
+      detections,
+      shelf,
+      timingsMs: {
+        decode: input.decodeMs,
+        preprocess: input.preprocessMs,
+        inference: t2 - t1,
+        postprocess: t3 - t2,
+        total: t3 - t0,
+      },
+    };
+  },
+
+  async dispose(): Promise<void> {
+    await session?.release();
+    session = undefined;
+  },
+};
+
+Comlink.expose(api);

@@ -1,0 +1,80 @@
+/// <reference lib="webworker" />
+/**
+ * Service worker (vite-plugin-pwa injectManifest): precaches the app shell and the onnxruntime-web
+ * glue and WASM binary (versioned folder), serves the model from a per-version cache and deletes
+ * older versions' caches, and sends queued audits on Background Sync.
+ */
+import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { AuditQueue, withSyncLock } from './audits/audit-queue.ts';
+import { httpAuditSender } from './audits/send-audit.ts';
+import { deleteOtherCaches, modelCacheName } from './engine/model-cache.ts';
+import { openShelfWatchDb } from './storage/db.ts';
+
+declare const self: ServiceWorkerGlobalScope & {
+  __WB_MANIFEST: Array<{ url: string; revision: string | null }>;
+};
+
+/** Background Sync tag the page registers when it queues an audit. */
+const SYNC_TAG = 'shelfwatch-audits';
+
+precacheAndRoute(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+
+// The app is one page; API and tooling paths are never answered with it.
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('/index.html'), {
+    denylist: [/^\/(predict|audits|health|metrics|docs)/],
+  }),
+);
+
+// Models: `/models/<version>/<file>`, cache first, one Cache Storage entry per version.
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' &&
+    url.origin === self.location.origin &&
+    /^\/models\/[^/]+\/[^/]+\.onnx$/.test(url.pathname),
+  async ({ url, request }) => {
+    const version = decodeURIComponent(url.pathname.split('/')[2]!);
+    const cacheName = modelCacheName(version);
+    const cache = await caches.open(cacheName);
+    const hit = await cache.match(url.pathname);
+    if (hit) return hit;
+    const response = await fetch(request);
+    if (response.ok) {
+      await cache.put(url.pathname, response.clone());
+      await deleteOtherCaches(caches, cacheName);
+    }
+    return response;
+  },
+);
+
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(self.clients.claim());
+});
+
+async function notifyClients(): Promise<void> {
+  for (const client of await self.clients.matchAll({ type: 'window' }))
+    client.postMessage({ type: 'audits-changed' });
+}
+
+async function syncAudits(): Promise<void> {
+  const db = await openShelfWatchDb();
+  try {
+    const report = await withSyncLock(() => new AuditQueue(db).sync(httpAuditSender(), true));
+    await notifyClients();
+    // Rejecting makes the browser schedule another sync with its own backoff.
+    if (report && report.retried > 0) throw new Error(`${report.retried} audit(s) still pending`);
+  } finally {
+    db.close();
+  }
+}
+
+self.addEventListener('sync', (event) => {
+  const e = event as ExtendableEvent & { tag: string };
+  if (e.tag === SYNC_TAG) e.waitUntil(syncAudits());
+});
