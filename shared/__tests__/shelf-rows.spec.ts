@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeShelf, type BoxXyxy } from '../src/index.js';
+import { analyzeShelf, analyzeShelfWithMembers, type BoxXyxy } from '../src/index.js';
 
 const det = (box: BoxXyxy) => ({ box, score: 0.9, label: 'product' });
 
@@ -28,6 +28,13 @@ describe('analyzeShelf', () => {
     // Band of the middle row: median top of [120,128,120,128,120] = 120, median bottom 220.
     expect(rows[1]!.gaps).toEqual([[160, 120, 260, 220]]);
     expect(rows[2]!.gaps).toEqual([]); // 2 px spacing is not a gap
+  });
+
+  it('tells which row each detection belongs to', () => {
+    const boxes = [...row([0, 55], 50, 220, [100]), ...row([0, 55, 110], 50, 100, [100])].map(det);
+    const { analysis, rowOf } = analyzeShelfWithMembers(boxes);
+    expect(analysis).toEqual(analyzeShelf(boxes));
+    expect(Array.from(rowOf)).toEqual([1, 1, 0, 0, 0]);
   });
 
   it('honours gapFactor', () => {

@@ -95,6 +95,25 @@ export function analyzeShelf(
   detections: readonly { readonly box: Readonly<BoxXyxy> }[],
   options: ShelfOptions = {},
 ): ShelfAnalysis {
+  return analyzeShelfWithMembers(detections, options).analysis;
+}
+
+/** {@link analyzeShelf}'s result plus which row each detection landed in. */
+export interface ShelfAnalysisWithMembers {
+  analysis: ShelfAnalysis;
+  /** `rowOf[i]` is the index in `analysis.rows` of `detections[i]`'s row. */
+  rowOf: Int32Array;
+}
+
+/**
+ * Same as {@link analyzeShelf}, also telling which row each detection belongs to (for drawing rows
+ * or per-row statistics) without changing the `ShelfAnalysis` JSON shape.
+ * @throws {TypeError|RangeError} on a malformed box or option
+ */
+export function analyzeShelfWithMembers(
+  detections: readonly { readonly box: Readonly<BoxXyxy> }[],
+  options: ShelfOptions = {},
+): ShelfAnalysisWithMembers {
   if (!Array.isArray(detections))
     throw new TypeError(`detections must be an array, got ${describe(detections)}`);
   const gapFactor = options.gapFactor ?? DEFAULT_GAP_FACTOR;
@@ -126,7 +145,8 @@ export function analyzeShelf(
     x2[i] = bx2;
     y2[i] = by2;
   }
-  if (n === 0) return { rows: [] };
+  const rowOf = new Int32Array(n);
+  if (n === 0) return { analysis: { rows: [] }, rowOf };
   const oy1 = y1.slice();
   const oy2 = y2.slice();
   // De-skew: group in coordinates sheared by the estimated tilt, so a rolled camera's rows stay rows.
@@ -221,7 +241,8 @@ export function analyzeShelf(
   }
   rows.sort((a, b) => a.top + a.bottom - (b.top + b.bottom));
 
-  const result: ShelfRow[] = rows.map((row) => {
+  const result: ShelfRow[] = rows.map((row, r) => {
+    for (const i of row.members) rowOf[i] = r;
     const m = row.members.slice().sort((a, b) => x1[a]! - x1[b]! || x2[a]! - x2[b]! || a - b);
     let ux1 = Number.POSITIVE_INFINITY;
     let uy1 = Number.POSITIVE_INFINITY;
@@ -249,5 +270,5 @@ export function analyzeShelf(
     }
     return { box: [ux1, uy1, ux2, uy2], count: m.length, gaps };
   });
-  return { rows: result };
+  return { analysis: { rows: result }, rowOf };
 }
