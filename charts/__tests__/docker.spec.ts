@@ -166,7 +166,11 @@ describe('.dockerignore', () => {
     for (const pkg of ['shared', 'server', 'web', 'models'])
       needed.push(`${pkg}/package.json`, `${pkg}/tsconfig.json`);
     for (const dir of ['server/src', 'shared/src', 'web/src']) {
-      if (existsSync(join(ROOT, dir))) needed.push(`${dir}/${readdirSync(join(ROOT, dir))[0]}`);
+      if (!existsSync(join(ROOT, dir))) continue;
+      const source = readdirSync(join(ROOT, dir)).find(
+        (f) => /\.tsx?$/.test(f) && !/\.(spec|test)\./.test(f),
+      );
+      if (source) needed.push(`${dir}/${source}`);
     }
     for (const p of needed) expect(ignored(p), p).toBe(false);
     // every file the Dockerfile copies by name exists and is in the context
