@@ -262,6 +262,8 @@ describe('rendered manifests (helm template)', () => {
       LOG_LEVEL: 'info',
       PORT: '8080',
       QUEUE_SIZE: '32',
+      SHUTDOWN_TIMEOUT_MS: '25000', // terminationGracePeriodSeconds - 5 s
+      TRUST_PROXY: 'false', // no ingress
       WORKERS: '2',
     });
     const fullCm = byKind(full, 'ConfigMap').find((c) => !c.metadata.name.endsWith('-dashboard'))!;
@@ -269,6 +271,7 @@ describe('rendered manifests (helm template)', () => {
       MAX_BODY_BYTES: '15728640',
       MAX_PIXELS: '40000000',
       RATE_LIMIT_PER_MINUTE: '600',
+      TRUST_PROXY: 'true', // behind the ingress
     });
     // no DATABASE_URL/API_KEYS given: no Secret, no secret env (the server falls back to PGlite)
     expect(byKind(defaults, 'Secret')).toEqual([]);
