@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,5 +186,15 @@ describe('a real Prometheus scraping a running server', () => {
     expect(used.size).toBeGreaterThan(10);
     const missing = [...used].filter(([n]) => !exported.has(n) && !(n in EXTERNAL_METRICS));
     expect(missing, `used but not exported by the server:\n${text.slice(0, 400)}`).toEqual([]);
+  });
+
+  it('promtool check metrics finds no naming problems in the ShelfWatch metrics', async () => {
+    const text = await (await fetch(`${api}/metrics`)).text();
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    // prom-client's default Node.js gauges are named `nodejs_active_*_total`: not ours to rename
+    const problems = `${lint.stdout}${lint.stderr}`
+      .split('\n')
+      .filter((line) => line.trim() && !/^(nodejs|process)_/.test(line));
+    expect(problems).toEqual([]);
   });
 });
