@@ -64,7 +64,8 @@ async function detect(args: string[]): Promise<void> {
       `${photo}: ${result.image.width}x${result.image.height}, model ${result.model.name} ${result.model.version}`,
       `${result.count} products in ${result.shelf.rows.length} shelf rows`,
       ...result.shelf.rows.map(
-        (row, i) => `  row ${i + 1}: ${row.count} products${row.gaps.length ? `, ${row.gaps.length} gap(s)` : ''}`,
+        (row, i) =>
+          `  row ${i + 1}: ${row.count} products${row.gaps.length ? `, ${row.gaps.length} gap(s)` : ''}`,
       ),
       `timings (ms): ${Object.entries(result.timingsMs)
         .map(([k, v]) => `${k} ${v}`)

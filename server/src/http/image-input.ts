@@ -24,14 +24,21 @@ export async function readImageInput(
   const fields: Record<string, string> = {};
   let image: Buffer | null = null;
   if (request.isMultipart()) {
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        // toBuffer() throws FST_REQ_FILE_TOO_LARGE (413) past limits.fileSize.
-        if (part.fieldname === 'image' && image === null) image = await part.toBuffer();
-        else part.file.resume();
-      } else if (typeof part.value === 'string') {
-        fields[part.fieldname] = part.value;
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'file') {
+          // toBuffer() throws FST_REQ_FILE_TOO_LARGE (413) past limits.fileSize.
+          if (part.fieldname === 'image' && image === null) image = await part.toBuffer();
+          else part.file.resume();
+        } else if (typeof part.value === 'string') {
+          fields[part.fieldname] = part.value;
+        }
       }
+    } catch (err) {
+      // @fastify/multipart's own errors carry a 4xx status; busboy's parse errors ("Unexpected end
+      // of form", a bad boundary) carry none and are still the client's fault.
+      if ((err as { statusCode?: number }).statusCode) throw err;
+      throw new ApiError('INVALID_REQUEST', 'The multipart body is malformed.', { cause: err });
     }
     if (image === null) throw new ApiError('EMPTY_BODY', 'The multipart body has no file field "image".');
   } else {

@@ -24,15 +24,27 @@ export async function annotateImage(
   ];
   // Products keyed to their row by box identity (analyzeShelf keeps the same box arrays' values).
   const rowOf = (box: readonly number[]) =>
-    result.shelf.rows.findIndex((r) => box[1]! >= r.box[1] - 1 && box[3]! <= r.box[3] + 1 && box[0]! >= r.box[0] - 1 && box[2]! <= r.box[2] + 1);
+    result.shelf.rows.findIndex(
+      (r) =>
+        box[1]! >= r.box[1] - 1 &&
+        box[3]! <= r.box[3] + 1 &&
+        box[0]! >= r.box[0] - 1 &&
+        box[2]! <= r.box[2] + 1,
+    );
   for (const d of result.detections) {
     const colour = ROW_COLOURS[Math.max(0, rowOf(d.box)) % ROW_COLOURS.length];
     parts.push(rect(d.box, `fill="none" stroke="${colour}" stroke-width="${stroke}"`));
   }
   result.shelf.rows.forEach((row, i) => {
     const colour = ROW_COLOURS[i % ROW_COLOURS.length];
-    parts.push(rect(row.box, `fill="none" stroke="${colour}" stroke-width="${stroke}" stroke-dasharray="${stroke * 4} ${stroke * 3}"`));
-    for (const gap of row.gaps) parts.push(rect(gap, `fill="url(#hatch)" stroke="#e00000" stroke-width="${stroke}"`));
+    parts.push(
+      rect(
+        row.box,
+        `fill="none" stroke="${colour}" stroke-width="${stroke}" stroke-dasharray="${stroke * 4} ${stroke * 3}"`,
+      ),
+    );
+    for (const gap of row.gaps)
+      parts.push(rect(gap, `fill="url(#hatch)" stroke="#e00000" stroke-width="${stroke}"`));
     const label = `row ${i + 1}: ${row.count}${row.gaps.length ? `, ${row.gaps.length} gap${row.gaps.length > 1 ? 's' : ''}` : ''}`;
     const y = Math.max(font, row.box[1] - stroke);
     parts.push(
@@ -43,7 +55,9 @@ export async function annotateImage(
     `<text x="${font / 2}" y="${height - font / 2}" font-family="sans-serif" font-size="${font * 1.3}" font-weight="bold" fill="#000" stroke="#fff" stroke-width="${font / 6}" paint-order="stroke">${result.count} products, ${result.shelf.rows.length} rows</text>`,
   );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
-  const base = sharp(image, { limitInputPixels: false, pages: 1 }).rotate().flatten({ background: '#ffffff' });
+  const base = sharp(image, { limitInputPixels: false, pages: 1 })
+    .rotate()
+    .flatten({ background: '#ffffff' });
   return base
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .toFormat(format)

@@ -1,0 +1,89 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { REPO_ROOT } from './build.js';
+
+/** SVG of a synthetic shelf: rows of labelled packages on grey boards, one empty stretch. */
+export function shelfSvg(width = 1200, height = 900): string {
+  const colours = ['#c0392b', '#2980b9', '#27ae60', '#f39c12', '#8e44ad', '#16a085', '#d35400', '#2c3e50'];
+  const rows = 4;
+  const pitch = height / rows;
+  let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#d8d4cc"/>`;
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const board = Math.round(r * pitch + pitch * 0.86);
+    s += `<rect x="0" y="${board}" width="${width}" height="${Math.round(pitch * 0.08)}" fill="#777"/>`;
+    let x = 15;
+    while (x < width - 90) {
+      const w = 60 + ((k * 37) % 40);
+      const h = Math.round(pitch * (0.55 + ((k * 53) % 30) / 100));
+      if (r === 2 && x > width * 0.42 && x < width * 0.58) {
+        x += Math.round(width * 0.18);
+        continue;
+      }
+      s += `<rect x="${x}" y="${board - h}" width="${w}" height="${h}" rx="4" fill="${colours[k % 8]}" stroke="#222" stroke-width="2"/>`;
+      s += `<rect x="${x + 8}" y="${board - h + 20}" width="${w - 16}" height="${Math.round(h / 3)}" fill="#fff" opacity="0.85"/>`;
+      s += `<text x="${x + 10}" y="${board - h + 45}" font-size="14" font-family="sans-serif">BRAND</text>`;
+      x += w + 8;
+      k++;
+    }
+  }
+  return `${s}</svg>`;
+}
+
+/** A synthetic shelf photo as JPEG (the shipped model finds products on it). */
+export async function shelfJpeg(width = 1200, height = 900): Promise<Buffer> {
+  return sharp(Buffer.from(shelfSvg(width, height)))
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+/** CRC-32 as PNG chunks use it. */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/**
+ * A tiny PNG (a few hundred bytes) whose IHDR declares `width x height` RGB pixels: a decompression
+ * bomb's header. Its IDAT holds a little compressed data, far less than the header promises.
+ */
+export function pngDeclaring(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type RGB
+  const idat = deflateSync(Buffer.alloc(4096));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Real SKU-110K shelf photos, when the shared data folder is there (it is not on a user's machine). */
+export const SHARED_PHOTOS_DIR = resolve(REPO_ROOT, '../shared/data/sku110k-shelf-sample/images');
+export const hasSharedPhotos = existsSync(SHARED_PHOTOS_DIR);
+
+export function sharedPhoto(index = 0): Buffer {
+  const files = readdirSync(SHARED_PHOTOS_DIR)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort();
+  return readFileSync(resolve(SHARED_PHOTOS_DIR, files[index % files.length]!));
+}
