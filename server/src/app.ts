@@ -19,6 +19,13 @@ import metricsRoutes from './routes/metrics.js';
 import predictRoutes from './routes/predict.js';
 import webRoutes from './routes/web.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by server.ts on SIGTERM: readiness answers 503 and responses close their connections. */
+    shuttingDown: boolean;
+  }
+}
+
 export interface BuildOptions {
   /** Settings; default: validated from `process.env`. */
   config?: Config;
@@ -43,8 +50,13 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     requestTimeout: 120_000,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   });
+  app.decorate('shuttingDown', false);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // While draining, answers close their keep-alive connection: server.close() only drops the sockets
+    // idle at the moment it is called, and a socket kept alive after its last response would hold
+    // shutdown until keepAliveTimeout.
+    if (app.shuttingDown) reply.header('connection', 'close');
   });
 
   await app.register(env, { config });

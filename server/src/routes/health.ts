@@ -14,17 +14,8 @@ const NotReady = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),
 });
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Set by server.ts on SIGTERM so that readiness flips before connections drain. */
-    shuttingDown: boolean;
-  }
-}
-
 /** Liveness (the event loop answers) and readiness (model loaded, workers up, database reachable). */
 export default async function healthRoutes(app: FastifyInstance) {
-  app.decorate('shuttingDown', false);
-
   app.get(
     '/health/live',
     {

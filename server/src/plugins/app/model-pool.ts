@@ -80,8 +80,9 @@ export default fp(
       metrics.workersBusy.set(Math.min(workers, Math.max(0, inFlight - queued)));
       metrics.workers.set(pool.threads.length);
     };
+    let closing = false;
     pool.on('workerDestroy', () => {
-      app.log.warn('inference worker exited; piscina starts a replacement');
+      if (!closing) app.log.warn('inference worker exited; piscina starts a replacement');
       refreshGauges();
     });
     pool.on('workerCreate', refreshGauges);
@@ -153,6 +154,7 @@ export default fp(
 
     // onClose runs after Fastify has stopped listening and in-flight requests have finished.
     app.addHook('onClose', async () => {
+      closing = true;
       await pool.destroy();
     });
   },
