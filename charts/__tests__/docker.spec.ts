@@ -1,17 +1,21 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/helm';
+import { freePort, poll, Service, shelfPng } from './support/processes';
 
 // No Docker engine here: the Dockerfile is checked statically, its model-staging step is run, and
 // the .dockerignore rules are evaluated against real paths.
@@ -227,4 +231,97 @@ describe('deploy/docker/stage-model.mjs (the build step that puts the model into
     expect(stage(join(ROOT, 'models'), out, manifest.version)).toContain(manifest.version);
     expect(existsSync(join(out, manifest.int8))).toBe(true);
   });
+});
+
+describe('the runtime layout, assembled as the Dockerfile does and run as an unprivileged user', () => {
+  // What the image build does after `pnpm install`, minus Docker: `pnpm deploy --prod`, the model
+  // staging, the runtime COPY lines (read from the Dockerfile), the runtime ENV, a non-root user that
+  // cannot write the app folder, and the HEALTHCHECK command itself.
+  const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-image-'));
+  let server: Service | undefined;
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('serves /health/ready, /predict and the PWA; the HEALTHCHECK passes', async () => {
+    const out = join(tmp, 'out');
+    execFileSync('pnpm', ['--filter', '@shelfwatch/server', 'deploy', '--prod', join(out, 'server')], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
+      version: string;
+    };
+    execFileSync(
+      process.execPath,
+      ['deploy/docker/stage-model.mjs', 'models', join(out, 'models'), manifest.version],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
+    // COPY --from=build <src> <dest>: /out/* comes from the steps above, /src/* is the built workspace
+    const app = join(tmp, 'app');
+    for (const copy of ops(runtime, 'COPY')) {
+      const [, src = '', dest = ''] = /^--from=build (\S+) (\S+)$/.exec(copy) ?? [];
+      const from = src.startsWith('/out/')
+        ? join(out, src.slice(5))
+        : join(ROOT, src.replace(/^\/src\//, ''));
+      expect(existsSync(from), `${copy}: ${from}`).toBe(true);
+      const to = join(app, dest.replace(/^\/app\//, ''));
+      mkdirSync(dirname(to), { recursive: true });
+      // the staged outputs are moved (node_modules is large), the workspace's own files copied
+      if (src.startsWith('/out/')) renameSync(from, to);
+      else cpSync(from, to, { recursive: true });
+    }
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    for (const line of ops(runtime, 'ENV')) {
+      for (const [, key, value] of line.matchAll(/(\w+)=(\S+)/g))
+        env[key!] = value!.replace(/^\/app\//, `${app}/`);
+    }
+    const port = await freePort();
+    Object.assign(env, {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WORKERS: '1',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: join(tmp, 'data'),
+    });
+    mkdirSync(join(tmp, 'data'));
+    // As root (CI), drop to `nobody`: the app files stay root-owned and read-only to the server,
+    // as in the image; only DATA_DIR is writable.
+    const asRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--help']).status === 0;
+    if (asRoot) {
+      execFileSync('chown', ['65534:65534', join(tmp, 'data')]);
+      chmodSync(tmp, 0o755);
+    }
+    const [cmd, ...args] = JSON.parse(ops(runtime, 'CMD')[0]!) as string[];
+    expect(cmd).toBe('node');
+    const command = asRoot ? 'setpriv' : process.execPath;
+    const argv = asRoot
+      ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]
+      : args;
+    server = new Service('server (image layout)', command, argv, { cwd: app, env });
+    const base = `http://127.0.0.1:${port}`;
+    await poll(
+      'the server in the image layout to be ready',
+      async () => {
+        server!.assertRunning();
+        return (await fetch(`${base}/health/ready`)).ok || undefined;
+      },
+      90_000,
+    );
+    const predict = await fetch(`${base}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: shelfPng(),
+    });
+    expect(predict.status).toBe(200);
+    expect(((await predict.json()) as { model: { version: string } }).model.version).toBe(manifest.version);
+    expect((await fetch(`${base}/`)).headers.get('content-type')).toMatch(/text\/html/);
+    // the HEALTHCHECK's own command, with the container's PORT
+    const [, script] = /"-e", "(.*)"\]/.exec(ops(runtime, 'HEALTHCHECK')[0]!) ?? [];
+    expect(spawnSync(process.execPath, ['-e', script!], { env: { PORT: String(port) } }).status).toBe(0);
+  }, 150_000);
 });
