@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CHART_DIR, helm } from './support/helm';
 
@@ -293,7 +294,9 @@ describe('rendered manifests (helm template)', () => {
     const fixed = rendered['fixed-replicas-values.yaml']!;
     const secret = one(fixed, 'Secret');
     expect(Buffer.from(secret.data!.DATABASE_URL!, 'base64').toString()).toMatch(/^postgres:\/\//);
-    expect(Buffer.from(secret.data!.API_KEYS!, 'base64').toString()).toBe('dev-key');
+    expect(JSON.parse(Buffer.from(secret.data!.API_KEYS!, 'base64').toString())[0].stores).toEqual([
+      'store-1',
+    ]);
     expect(one(fixed, 'Deployment').spec.replicas).toBe(1);
     expect(byKind(fixed, 'HorizontalPodAutoscaler')).toEqual([]);
     expect(byKind(fixed, 'ConfigMap')[0]!.data!.DATA_DIR).toBe('/var/lib/shelfwatch');
@@ -352,5 +355,47 @@ describe('rendered manifests (helm template)', () => {
       /values don't meet the specifications|minimum/,
     );
     expect(() => render(['--set', 'service.type=Headless'])).toThrow();
+  });
+});
+
+describe('NOTES.txt', () => {
+  // `helm template` does not print NOTES.txt and `helm install --dry-run` needs a cluster, so a copy
+  // of the chart renders it through Helm's own engine with `tpl`, wrapped in a ConfigMap.
+  const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-notes-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const chartCopy = join(tmp, 'shelfwatch');
+  cpSync(CHART_DIR, chartCopy, { recursive: true });
+  // .Files cannot read templates/, so the copy carries NOTES.txt a second time outside it
+  cpSync(join(CHART_DIR, 'templates/NOTES.txt'), join(chartCopy, 'notes-under-test.txt'));
+  writeFileSync(
+    join(chartCopy, 'templates/zz-notes.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: |-\n{{ tpl (.Files.Get "notes-under-test.txt") . | indent 4 }}\n',
+  );
+  const notes = (args: string[]) => {
+    const out = helm([
+      'template',
+      'rel',
+      chartCopy,
+      '--namespace',
+      'shop',
+      '--show-only',
+      'templates/zz-notes.yaml',
+      ...args,
+    ]);
+    return (parse(out) as Manifest).data!.notes!;
+  };
+
+  it('tells how to reach the release and warns about missing secrets', () => {
+    const text = notes([]);
+    expect(text).toContain('kubectl --namespace shop port-forward service/rel-shelfwatch 8080:80');
+    expect(text).toContain(`ShelfWatch ${chart.appVersion} (model version)`);
+    expect(text).toMatch(/WARNING: no DATABASE_URL is set[\s\S]*\/data/);
+    expect(text).toContain('WARNING: no API_KEYS are set');
+  });
+
+  it('with production values: the ingress URL and no warnings', () => {
+    const text = notes(['-f', join(CI_DIR, 'full-values.yaml')]);
+    expect(text).toContain('https://shelfwatch.example.com/');
+    expect(text).not.toContain('WARNING');
   });
 });
