@@ -14,8 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './support/helm';
-import { freePort, poll, Service, shelfPng } from './support/processes';
+import { ROOT } from './support/helm.js';
+import { freePort, poll, Service, shelfPng } from './support/processes.js';
 
 // No Docker engine here: the Dockerfile is checked statically, its model-staging step is run, and
 // the .dockerignore rules are evaluated against real paths.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { CHART_DIR, helm, ROOT } from './support/helm';
+import { CHART_DIR, helm, ROOT } from './support/helm.js';
 
 // GitHub Actions and ArgoCD cannot run here: the workflow and Application files are parsed and
 // checked, and the pieces with logic of their own (the chart bump, the ArgoCD values) are executed.

@@ -3,9 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHART_DIR, ROOT } from './support/helm';
-import { freePort, poll, Service, shelfPng } from './support/processes';
-import { dashboardExpressions, expandGrafanaVariables, metricNames, ruleExpressions } from './support/promql';
+import { CHART_DIR, ROOT } from './support/helm.js';
+import { freePort, poll, Service, shelfPng } from './support/processes.js';
+import {
+  dashboardExpressions,
+  expandGrafanaVariables,
+  metricNames,
+  ruleExpressions,
+} from './support/promql.js';
 
 // A real Prometheus (Debian's `prometheus` package) scrapes the real server (server/dist, built by
 // the root test command before the tests run) with the chart's alert rules loaded.

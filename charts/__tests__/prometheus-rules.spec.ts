@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, ROOT } from './support/helm';
-import { metricNames, ruleExpressions } from './support/promql';
+import { CHART_DIR, ROOT } from './support/helm.js';
+import { metricNames, ruleExpressions } from './support/promql.js';
 
 // Debian's `prometheus` package (scripts/ensure-system-deps.sh installs it) provides promtool.
 const promtool = (...args: string[]) =>

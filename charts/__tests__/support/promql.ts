@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CHART_DIR } from './helm';
+import { CHART_DIR } from './helm.js';
 
 const KEYWORDS = new Set([
   'and',
