@@ -246,10 +246,21 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
 
   it('serves /health/ready, /predict and the PWA; the HEALTHCHECK passes', async () => {
     const out = join(tmp, 'out');
-    execFileSync('pnpm', ['--filter', '@shelfwatch/server', 'deploy', '--prod', join(out, 'server')], {
-      cwd: ROOT,
-      stdio: 'pipe',
-    });
+    // the pnpm that runs this test (npm_execpath under `pnpm test`), else the one on PATH
+    const execPath = process.env.npm_execpath ?? '';
+    const [pnpm, ...pnpmArgs] = !/pnpm/.test(execPath)
+      ? ['pnpm']
+      : /\.[cm]?js$/.test(execPath)
+        ? [process.execPath, execPath]
+        : [execPath];
+    execFileSync(
+      pnpm!,
+      [...pnpmArgs, '--filter', '@shelfwatch/server', 'deploy', '--prod', join(out, 'server')],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
     const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
       version: string;
     };
