@@ -169,6 +169,10 @@ describe('.dockerignore', () => {
     ];
     for (const pkg of ['shared', 'server', 'web', 'models'])
       needed.push(`${pkg}/package.json`, `${pkg}/tsconfig.json`);
+    // every workspace package's manifest, or `pnpm install --frozen-lockfile` sees another workspace
+    const workspace = readFileSync(join(ROOT, 'pnpm-workspace.yaml'), 'utf8');
+    for (const [, pkg] of workspace.matchAll(/^\s*-\s*['"]?([\w./-]+)['"]?\s*$/gm))
+      needed.push(`${pkg}/package.json`);
     for (const dir of ['server/src', 'shared/src', 'web/src']) {
       if (!existsSync(join(ROOT, dir))) continue;
       const source = readdirSync(join(ROOT, dir)).find(
