@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CHART_DIR, helm } from './support/helm.js';
+import { validateKubernetesObject } from './support/kube-schema.js';
 
 type Manifest = {
   apiVersion: string;
@@ -176,6 +177,21 @@ describe('rendered manifests (helm template)', () => {
       expect(labels['app.kubernetes.io/version'], where).toBeTruthy();
       expect(m.metadata.name.length, where).toBeLessThanOrEqual(63);
     }
+  });
+
+  it.each(ciValueFiles)('%s: every object is valid for its Kubernetes / CRD schema', async (file) => {
+    for (const m of rendered[file]!) {
+      await expect(validateKubernetesObject(m), `${m.kind}/${m.metadata.name}`).resolves.toBeUndefined();
+    }
+  });
+
+  it('the schema check catches a wrong type', async () => {
+    const deploy = structuredClone(one(defaults, 'Deployment'));
+    deploy.spec.template.spec.containers[0].ports[0].containerPort = '8080';
+    await expect(validateKubernetesObject(deploy)).rejects.toThrow(/containerPort must be integer/);
+    const sm = structuredClone(one(full, 'ServiceMonitor'));
+    sm.spec.endpoints[0].interval = 'every 15 seconds';
+    await expect(validateKubernetesObject(sm)).rejects.toThrow(/interval must match pattern/);
   });
 
   it.each(ciValueFiles)('%s: selectors match the pod template, references resolve', (file) => {

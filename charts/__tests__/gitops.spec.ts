@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CHART_DIR, helm, ROOT } from './support/helm.js';
+import { validateKubernetesObject } from './support/kube-schema.js';
 
 // GitHub Actions and ArgoCD cannot run here: the workflow and Application files are parsed and
 // checked, and the pieces with logic of their own (the chart bump, the ArgoCD values) are executed.
@@ -116,6 +117,10 @@ describe('deploy/release/bump-image-tag.sh', () => {
 
 describe('deploy/argocd/application.yaml', () => {
   const app = readYaml('deploy/argocd/application.yaml');
+
+  it('is a valid Application for the Argo CD CRD schema', async () => {
+    await expect(validateKubernetesObject(app)).resolves.toBeUndefined();
+  });
 
   it('syncs the chart automatically, with prune and self-heal', () => {
     expect(app.apiVersion).toBe('argoproj.io/v1alpha1');
