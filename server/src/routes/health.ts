@@ -39,7 +39,7 @@ export default async function healthRoutes(app: FastifyInstance) {
     },
     async (_request, reply) => {
       const database = await Promise.race([
-        app.audits.ping().then(
+        (app.dbReady() ? app.audits.ping() : Promise.reject(new Error('not migrated'))).then(
           () => true,
           () => false,
         ),

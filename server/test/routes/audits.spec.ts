@@ -221,3 +221,32 @@ describe.each(backends)('audits on $name', ({ name, enabled }) => {
     expect((await app.inject('/metrics')).body).toMatch(/shelfwatch_audits_created_total [1-9]/);
   });
 });
+
+describe('PostgreSQL down at start', () => {
+  it('serves /predict, answers 503 on readiness and audits, and keeps retrying', async () => {
+    const { app, close } = await buildTestApp({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' });
+    try {
+      const ready = await app.inject('/health/ready');
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ checks: { database: false, model: true } });
+      const audit = await app.inject({
+        method: 'POST',
+        url: '/audits?storeId=store-1&aisle=1',
+        payload: await shelfJpeg(160, 120),
+        headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${KEYS.store1}` },
+      });
+      expect(audit.statusCode).toBe(503);
+      expect(audit.json().error.code).toBe('NOT_READY');
+      expect(audit.headers['retry-after']).toBe('2');
+      const predict = await app.inject({
+        method: 'POST',
+        url: '/predict',
+        payload: await shelfJpeg(160, 120),
+        headers: { 'content-type': 'image/jpeg' },
+      });
+      expect(predict.statusCode).toBe(200);
+    } finally {
+      await close();
+    }
+  });
+});
