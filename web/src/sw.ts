@@ -76,5 +76,17 @@ async function syncAudits(): Promise<void> {
 
 self.addEventListener('sync', (event) => {
   const e = event as ExtendableEvent & { tag: string };
-  if (e.tag === SYNC_TAG) e.waitUntil(syncAudits());
+  if (e.tag !== SYNC_TAG) return;
+  e.waitUntil(
+    (async () => {
+      // An open page runs the same queue with its own timer and `online` handler: let it send, so
+      // that one context owns the retries. With the app closed, the worker sends.
+      const pages = await self.clients.matchAll({ type: 'window' });
+      if (pages.length) {
+        for (const p of pages) p.postMessage({ type: 'sync-audits' });
+        return;
+      }
+      await syncAudits();
+    })(),
+  );
 });

@@ -31,8 +31,16 @@ export async function classifyResponse(response: Response): Promise<SendResult> 
   return { kind: 'rejected', error };
 }
 
-/** Builds a sender bound to an API base URL (same origin by default). */
-export function httpAuditSender(apiBase = '', fetchFn: typeof fetch = (...a) => fetch(...a)) {
+/**
+ * Builds a sender bound to an API base URL (same origin by default). A send that gets no answer
+ * within `timeoutMs` counts as a network failure (retried with the same key), so a stalled
+ * connection cannot hold the sync lock forever.
+ */
+export function httpAuditSender(
+  apiBase = '',
+  fetchFn: typeof fetch = (...a) => fetch(...a),
+  timeoutMs = 30_000,
+) {
   return async (audit: AuditRecord): Promise<SendResult> => {
     const form = new FormData();
     form.set('storeId', audit.storeId);
@@ -50,6 +58,7 @@ export function httpAuditSender(apiBase = '', fetchFn: typeof fetch = (...a) => 
         method: 'POST',
         headers: { authorization: `Bearer ${audit.apiKey}`, 'idempotency-key': audit.id },
         body: form,
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       return { kind: 'retry', error: `network: ${err instanceof Error ? err.message : String(err)}` };

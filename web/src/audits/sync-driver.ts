@@ -22,7 +22,9 @@ export class AuditSyncDriver {
   start(): void {
     addEventListener('online', () => void this.run(true));
     navigator.serviceWorker?.addEventListener('message', (e) => {
-      if ((e.data as { type?: string } | null)?.type === 'audits-changed') this.onChange();
+      const type = (e.data as { type?: string } | null)?.type;
+      if (type === 'audits-changed') this.onChange();
+      else if (type === 'sync-audits') void this.run(true);
     });
     void this.run(true);
   }
@@ -47,23 +49,23 @@ export class AuditSyncDriver {
       this.again = true;
       return this.running;
     }
-    this.running = (async () => {
-      try {
-        if (!this.isOnline()) return;
-        const report = await withSyncLock(() => this.queue.sync(this.send, force));
-        this.onChange();
-        // Lock held elsewhere (another tab or the service worker): look again shortly.
-        const next = report ? report.nextAttemptAt : Date.now() + 3000;
-        this.schedule(next);
-      } finally {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          void this.run(force);
-        }
+    // `.finally` runs after the assignment below even when the round finishes synchronously.
+    this.running = this.round(force).finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        void this.run(force);
       }
-    })();
+    });
     return this.running;
+  }
+
+  private async round(force: boolean): Promise<void> {
+    if (!this.isOnline()) return;
+    const report = await withSyncLock(() => this.queue.sync(this.send, force));
+    this.onChange();
+    // Lock held elsewhere (another tab or the service worker): look again shortly.
+    this.schedule(report ? report.nextAttemptAt : Date.now() + 3000);
   }
 
   private schedule(at: number | undefined): void {

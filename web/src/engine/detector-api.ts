@@ -20,6 +20,8 @@ export interface DetectorInitOptions {
   threads: number;
   /** Cache Storage name for the model bytes, e.g. `shelfwatch-model-<version>`. */
   cacheName: string;
+  /** How the photo is resized to the model input (see `preprocess.ts`). @default 'reference' */
+  resample?: 'reference' | 'high' | 'medium' | 'low';
 }
 
 /** Download progress of the model: bytes received and total (0 when unknown). */

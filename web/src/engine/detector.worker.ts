@@ -23,13 +23,14 @@ import type {
   ProgressCallback,
 } from './detector-api.ts';
 import { fetchCached } from './model-cache.ts';
-import { prepareInput } from './preprocess.ts';
+import { prepareInput, type ResampleMode } from './preprocess.ts';
 
 let session: ort.InferenceSession | undefined;
 let meta: ModelMetadata | undefined;
 let model = { name: '', version: '' };
 let inputName = 'images';
 let inputBuffer: Float32Array | undefined;
+let resample: ResampleMode = 'reference';
 
 function inputSize(): [number, number] {
   return meta?.imgsz ?? [640, 640];
@@ -54,6 +55,7 @@ const api: DetectorApi = {
     ort.env.wasm.numThreads = isolated ? Math.max(1, options.threads) : 1;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
+    resample = options.resample ?? 'reference';
     meta = parseModelMetadata({ imgsz: String(options.inputSize), ...options.modelProps });
     model = { name: options.modelName || meta.name, version: options.modelVersion || meta.version };
     const { bytes, fromCache } = await fetchCached(options.modelUrl, options.cacheName, onProgress);
@@ -84,7 +86,7 @@ const api: DetectorApi = {
     const t0 = performance.now();
     const [h, w] = inputSize();
     if (!inputBuffer || inputBuffer.length !== 3 * h * w) inputBuffer = new Float32Array(3 * h * w);
-    const input = await prepareInput(image, w, h, inputBuffer);
+    const input = await prepareInput(image, w, h, inputBuffer, resample);
     const t1 = performance.now();
     const output = await run(input.tensor);
     const t2 = performance.now();

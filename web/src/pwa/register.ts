@@ -7,7 +7,11 @@ import { Workbox } from 'workbox-window';
 export function registerServiceWorker(showPrompt: (accept: () => void) => void): Workbox | undefined {
   if (!('serviceWorker' in navigator)) return undefined;
   const wb = new Workbox('/sw.js', { scope: '/' });
-  wb.addEventListener('waiting', () => {
+  wb.addEventListener('waiting', async () => {
+    // workbox-window also reports a first install that lingers in `installed` for >200 ms (slow
+    // precache on a busy device): only a new worker waiting behind an active one is an update.
+    const reg = await navigator.serviceWorker.getRegistration();
+    if (!reg?.waiting || !reg.active) return;
     showPrompt(() => {
       wb.addEventListener('controlling', () => location.reload());
       wb.messageSkipWaiting();
