@@ -131,10 +131,13 @@ async function rawLoop(mode) {
   const flat = all.flat();
   return { ...stats(flat), rps: flat.length / SECONDS };
 }
+console.error('raw: session.run loop');
 const raw = await rawLoop('run');
+console.error('raw: pipeline loop');
 const rawPipe = await rawLoop('pipeline');
 
 // 3. The built server as a child process, POST /predict under autocannon.
+console.error('server: starting');
 const dataDir = mkdtempSync(join(tmpdir(), 'shelfwatch-bench-'));
 const port = 18000 + Math.floor(Math.random() * 1000);
 const child = spawn(process.execPath, [resolve(DIST, 'server.js')], {
@@ -183,7 +186,8 @@ const paced = await autocannon({
   duration: Math.max(10, SECONDS),
 });
 child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+const serverExit = await new Promise((r) => child.once('exit', (code, signal) => r(signal ?? code)));
+if (serverExit !== 0) console.error(`server exited with ${serverExit}`);
 rmSync(dataDir, { recursive: true, force: true });
 
 const decode = stats(decodeMs);

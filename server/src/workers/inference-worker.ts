@@ -17,8 +17,23 @@ export interface PredictTask extends PredictOptions {
   image: Uint8Array;
 }
 
+/**
+ * Sent once per worker at shutdown: releases the ONNX session before piscina terminates the thread.
+ * Terminating a thread that still holds a session can abort the process from a native finalizer
+ * ("terminate called after throwing an instance of 'Napi::Error'"), seen here under load.
+ */
+export interface ReleaseTask {
+  release: true;
+  /** Shared counter of release tasks taken, and how many workers must take one. */
+  barrier: SharedArrayBuffer;
+  workers: number;
+}
+
 /** Errors travel as data: structured clone keeps only an Error's message, not our code. */
-export type WorkerResult = { ok: true; result: PredictResult } | { ok: false; error: ErrorInfo };
+export type WorkerResult =
+  | { ok: true; result: PredictResult }
+  | { ok: false; error: ErrorInfo }
+  | { ok: true; released: true };
 
 const init = workerData as WorkerInit;
 // One libvips thread per worker so that workers x (intra-op threads) stays within the CPUs.
@@ -31,8 +46,22 @@ const predictor = await Predictor.create({
   maxPixels: init.maxPixels,
 });
 
+let released = false;
+
 /** piscina's task handler: one image in, a result or a client error out. */
-export default async function run(task: PredictTask): Promise<WorkerResult> {
+export default async function run(task: PredictTask | ReleaseTask): Promise<WorkerResult> {
+  if ('release' in task) {
+    const taken = new Int32Array(task.barrier);
+    Atomics.add(taken, 0, 1);
+    if (!released) await predictor.release();
+    released = true;
+    // Stay busy until every worker has taken one, so that piscina hands each worker its own.
+    const deadline = Date.now() + 3_000;
+    while (Atomics.load(taken, 0) < task.workers && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    return { ok: true, released: true };
+  }
+  if (released) return { ok: false, error: { code: 'NOT_READY', message: 'The server is shutting down.' } };
   try {
     const result = await predictor.predict(task.image, task);
     return { ok: true, result };

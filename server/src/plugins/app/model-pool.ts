@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { ApiError } from '../../errors.js';
 import { describeModel, type ModelDescription, resolveModelPath } from '../../inference/model-files.js';
 import type { PredictOptions } from '../../inference/predictor.js';
-import type { PredictTask, WorkerInit, WorkerResult } from '../../workers/inference-worker.js';
+import type { PredictTask, ReleaseTask, WorkerInit, WorkerResult } from '../../workers/inference-worker.js';
 
 /**
  * The worker runs as plain JavaScript in its own thread, so it always comes from `dist/` (tests that
@@ -23,7 +23,7 @@ export const WORKER_FILE = fileURLToPath(
 export interface InferencePool {
   model: ModelDescription;
   /** The piscina pool (tests kill its threads to check replacement). */
-  pool: Piscina<PredictTask, WorkerResult>;
+  pool: Piscina<PredictTask | ReleaseTask, WorkerResult>;
   workers: number;
   /** True once a worker has loaded the model and answered. */
   isReady(): boolean;
@@ -56,7 +56,7 @@ export default fp(
       intraOpThreads: config.INTRA_OP_THREADS,
       maxPixels: config.MAX_PIXELS,
     };
-    const pool = new Piscina<PredictTask, WorkerResult>({
+    const pool = new Piscina<PredictTask | ReleaseTask, WorkerResult>({
       filename: WORKER_FILE,
       workerData: init,
       minThreads: workers,
@@ -101,6 +101,7 @@ export default fp(
       try {
         const out = await pool.run(task);
         if (!out.ok) throw new ApiError(out.error.code, out.error.message);
+        if (!('result' in out)) throw new Error('worker answered a predict task without a result');
         return out.result;
       } catch (err) {
         if (err instanceof ApiError) throw err;
@@ -124,8 +125,7 @@ export default fp(
       .toBuffer();
     const readyPromise = Promise.all(Array.from({ length: workers }, () => pool.run({ image: warmup }))).then(
       (results) => {
-        const failed = results.find((r) => !r.ok);
-        if (failed && !failed.ok) throw new Error(`warm-up failed: ${failed.error.message}`);
+        for (const r of results) if (!r.ok) throw new Error(`warm-up failed: ${r.error.message}`);
         ready = true;
         app.log.info({ model: model.name, version: model.version, path, workers }, 'model loaded');
       },
@@ -155,6 +155,14 @@ export default fp(
     // onClose runs after Fastify has stopped listening and in-flight requests have finished.
     app.addHook('onClose', async () => {
       closing = true;
+      // Release every session inside its own thread before the threads are terminated.
+      const workersAlive = pool.threads.length;
+      const barrier = new SharedArrayBuffer(4);
+      await Promise.allSettled(
+        Array.from({ length: workersAlive }, () =>
+          pool.run({ release: true, barrier, workers: workersAlive }),
+        ),
+      );
       await pool.destroy();
     });
   },
