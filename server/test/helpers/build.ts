@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,10 +21,32 @@ function newestMtime(dir: string): number {
  */
 export function ensureBuilt(): void {
   const tsc = resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc');
-  for (const pkg of ['shared', 'server']) {
+  const stale = (pkg: string) => {
     const dir = resolve(REPO_ROOT, pkg);
     const marker = resolve(dir, pkg === 'shared' ? 'dist/index.js' : 'dist/workers/inference-worker.js');
-    if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(resolve(dir, 'src'))) continue;
-    execFileSync(process.execPath, [tsc, '-p', resolve(dir, 'tsconfig.json')], { stdio: 'inherit' });
+    return !existsSync(marker) || statSync(marker).mtimeMs < newestMtime(resolve(dir, 'src'));
+  };
+  if (!stale('shared') && !stale('server')) return;
+  // Test files run in parallel processes: one builds, the others wait for it.
+  const lock = resolve(SERVER_DIR, 'dist.build-lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    for (const pkg of ['shared', 'server']) {
+      if (stale(pkg))
+        execFileSync(process.execPath, [tsc, '-p', resolve(REPO_ROOT, pkg, 'tsconfig.json')], {
+          stdio: 'inherit',
+        });
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
   }
 }
