@@ -10,7 +10,7 @@ import {
   postprocess,
 } from '@shelfwatch/shared';
 import * as ort from 'onnxruntime-node';
-import { decodeLetterboxed } from './decode-image.js';
+import { decodeLetterboxed, type LetterboxedImage } from './decode-image.js';
 import { describeModel, type ModelDescription, type ModelManifest } from './model-files.js';
 
 /** Per-request thresholds (the `/predict` query). */
@@ -62,6 +62,20 @@ export class Predictor {
     const [inputHeight, inputWidth] = this.model.imgsz;
     const t0 = performance.now();
     const image = await decodeLetterboxed(bytes, { inputWidth, inputHeight, maxPixels: this.maxPixels });
+    return this.predictLetterboxed(image, options, performance.now() - t0);
+  }
+
+  /**
+   * Runs an image that is already letterboxed to the model input (RGB bytes). `predict` uses it after
+   * sharp; tests feed it the shared core's reference resampler to check that both agree.
+   * @param decodeMs time already spent decoding, reported as `timingsMs.decode`
+   */
+  async predictLetterboxed(
+    image: Pick<LetterboxedImage, 'width' | 'height' | 'letterbox' | 'rgb'>,
+    options: PredictOptions = {},
+    decodeMs = 0,
+  ): Promise<PredictResult> {
+    const [inputHeight, inputWidth] = this.model.imgsz;
     const t1 = performance.now();
     pixelsToChw(image.rgb, inputWidth, inputHeight, 3, this.chw);
     const input = new ort.Tensor('float32', this.chw, [1, 3, inputHeight, inputWidth]);
@@ -86,11 +100,11 @@ export class Predictor {
       detections,
       shelf,
       timingsMs: {
-        decode: ms(t1 - t0),
+        decode: ms(decodeMs),
         preprocess: ms(t2 - t1),
         inference: ms(t3 - t2),
         postprocess: ms(t4 - t3),
-        total: ms(t4 - t0),
+        total: ms(decodeMs + t4 - t1),
       },
     };
   }
