@@ -35,9 +35,8 @@ export interface ErrorInfo {
 export function codeForFrameworkError(err: { code?: string; statusCode?: number }): ErrorCode {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'INVALID_REQUEST' : 'UNSUPPORTED_MEDIA_TYPE';
+      return 'UNSUPPORTED_MEDIA_TYPE';
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
     case 'FST_FILES_LIMIT':

@@ -100,6 +100,12 @@ describe('docs, headers, request ids', () => {
       expect(Object.keys(spec.paths), path).toContain(path);
     }
     expect(spec.paths['/predict'].post.responses['200']).toBeTruthy();
+    expect(Object.keys(spec.paths['/predict'].post.requestBody.content)).toEqual([
+      'image/jpeg',
+      'image/png',
+      'image/webp',
+      'multipart/form-data',
+    ]);
     expect((await app.inject('/docs')).statusCode).toBeLessThan(400);
   });
 

@@ -7,6 +7,32 @@ import fp from 'fastify-plugin';
 export default fp(
   async (app: FastifyInstance) => {
     await app.register(swagger, {
+      // Image routes take a Buffer or a multipart stream, which Ajv cannot validate; their request
+      // bodies are described here, for the docs only.
+      transform: ({ schema, url }) => {
+        const s = schema as { consumes?: string[]; body?: unknown } | undefined;
+        if (!s?.consumes?.includes('image/jpeg') || s.body) return { schema, url };
+        const binary = { schema: { type: 'string', format: 'binary' } };
+        const fields =
+          url === '/audits'
+            ? { storeId: { type: 'string' }, aisle: { type: 'string' }, note: { type: 'string' } }
+            : {};
+        const body = {
+          content: {
+            'image/jpeg': binary,
+            'image/png': binary,
+            'image/webp': binary,
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['image', ...(url === '/audits' ? ['storeId', 'aisle'] : [])],
+                properties: { image: { type: 'string', format: 'binary' }, ...fields },
+              },
+            },
+          },
+        };
+        return { schema: { ...s, body } as typeof schema, url };
+      },
       openapi: {
         info: {
           title: 'ShelfWatch API',
