@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/helm.js';
-import { freePort, poll, Service, shelfPng } from './support/processes.js';
+import { freePort, poll, Service, shelfPng, waitForServerBuild } from './support/processes.js';
 
 // No Docker engine here: the Dockerfile is checked statically, its model-staging step is run, and
 // the .dockerignore rules are evaluated against real paths.
@@ -249,6 +249,7 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
   });
 
   it('serves /health/ready, /predict and the PWA; the HEALTHCHECK passes', async () => {
+    await waitForServerBuild();
     const out = join(tmp, 'out');
     // the pnpm that runs this test (npm_execpath under `pnpm test`), else the one on PATH
     const execPath = process.env.npm_execpath ?? '';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_DIR, ROOT } from './support/helm.js';
-import { freePort, poll, Service, shelfPng } from './support/processes.js';
+import { freePort, poll, Service, shelfPng, waitForServerBuild } from './support/processes.js';
 import {
   dashboardExpressions,
   expandGrafanaVariables,
@@ -49,6 +49,7 @@ describe('a real Prometheus scraping a running server', () => {
     });
 
   beforeAll(async () => {
+    await waitForServerBuild();
     if (!existsSync(SERVER_ENTRY)) {
       throw new Error(
         `${SERVER_ENTRY} is missing: build the server first (pnpm build; the root pnpm test does)`,

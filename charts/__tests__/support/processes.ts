@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
+import { ROOT } from './helm.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -109,4 +112,17 @@ export function shelfPng(width = 320, height = 240): Buffer {
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * Waits while the server's own tests rebuild server/dist (they hold `server/dist.build-lock` while
+ * tsc writes it, see server/test/helpers/build.ts), so no half-written build is started.
+ */
+export async function waitForServerBuild(): Promise<void> {
+  const lock = join(ROOT, 'server/dist.build-lock');
+  await poll(
+    'server/dist.build-lock to be released',
+    async () => (existsSync(lock) ? undefined : true),
+    180_000,
+  );
 }
