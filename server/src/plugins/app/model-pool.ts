@@ -72,7 +72,7 @@ export default fp(
 
     let inFlight = 0;
     let ready = false;
-    /** Exponential moving average of a task's time in a worker, for Retry-After. */
+    /** Exponential moving average of one image's time in a worker (queue wait excluded), for Retry-After. */
     let avgTaskMs = 200;
     const refreshGauges = () => {
       const queued = pool.queueSize;
@@ -96,12 +96,12 @@ export default fp(
         throw new ApiError('QUEUE_FULL', undefined, { headers: { 'retry-after': String(retryAfter) } });
       }
       inFlight++;
-      const started = performance.now();
       refreshGauges();
       try {
         const out = await pool.run(task);
         if (!out.ok) throw new ApiError(out.error.code, out.error.message);
         if (!('result' in out)) throw new Error('worker answered a predict task without a result');
+        avgTaskMs = 0.8 * avgTaskMs + 0.2 * out.result.timingsMs.total;
         return out.result;
       } catch (err) {
         if (err instanceof ApiError) throw err;
@@ -114,7 +114,6 @@ export default fp(
         throw new ApiError('WORKER_FAILED', undefined, { headers: { 'retry-after': '1' }, cause: err });
       } finally {
         inFlight--;
-        avgTaskMs = 0.8 * avgTaskMs + 0.2 * (performance.now() - started);
         refreshGauges();
       }
     };
