@@ -48,6 +48,8 @@ export interface ScanResult {
   boxes: Box[];
   ms: number;
   inferenceMs: number;
+  /** The engine's stage timings (`timingsMs` of the result). */
+  timings: Record<string, number>;
 }
 
 /** Chooses the fixture photo in the file input and waits for the drawn result. */
@@ -73,6 +75,7 @@ export async function scan(page: Page, file: string = fixturePath()): Promise<Sc
     boxes,
     ms: Number(await count.getAttribute('data-ms')),
     inferenceMs: Number(await count.getAttribute('data-inference-ms')),
+    timings: JSON.parse((await count.getAttribute('data-timings')) ?? '{}') as Record<string, number>,
   };
 }
 

@@ -19,7 +19,7 @@ import { byId, formatMs } from './ui/dom.ts';
 import { makeThumbnail, renderHistory } from './ui/history-view.ts';
 import { attachPanZoom } from './ui/pan-zoom.ts';
 import { renderQueue } from './ui/queue-view.ts';
-import { renderResult } from './ui/result-view.ts';
+import { renderResult, showPhoto } from './ui/result-view.ts';
 
 let settings: Settings = loadSettings();
 let lastPhoto: Blob | undefined;
@@ -95,13 +95,16 @@ async function scan(photo: Blob): Promise<void> {
   const error = byId('scan-error');
   error.hidden = true;
   byId('count').textContent = '…';
+  if (photoUrl) URL.revokeObjectURL(photoUrl);
+  photoUrl = URL.createObjectURL(photo);
+  // Display decoding overlaps the scan.
+  const shown = showPhoto(photoUrl);
   try {
     const outcome = await manager.scan(photo);
     const { result } = outcome;
-    if (photoUrl) URL.revokeObjectURL(photoUrl);
-    photoUrl = URL.createObjectURL(photo);
     byId('result').hidden = false;
-    await renderResult(photoUrl, result);
+    await shown;
+    renderResult(result);
     panZoom.reset();
     // Boxes are drawn at the next frame.
     await new Promise<void>((r) => requestAnimationFrame(() => r()));
@@ -113,6 +116,7 @@ async function scan(photo: Blob): Promise<void> {
     count.textContent = String(result.count);
     count.dataset.ms = ms.toFixed(1);
     count.dataset.inferenceMs = result.timingsMs.inference.toFixed(1);
+    count.dataset.timings = JSON.stringify(result.timingsMs);
     const fellBack = outcome.fallbacks.length
       ? ` (fell back: ${outcome.fallbacks.map((f) => f.error).join('; ')})`
       : '';

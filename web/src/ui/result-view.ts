@@ -16,13 +16,21 @@ function rect(cls: string, [x1, y1, x2, y2]: readonly number[]): SVGRectElement 
   return r;
 }
 
-/** Shows the photo (object URL) and the result over it; resolves once the photo is decoded and laid out. */
-export async function renderResult(photoUrl: string, result: PredictResult): Promise<void> {
+/**
+ * Starts decoding the photo (object URL) for display and clears the old overlay; call it when the
+ * scan starts, so that decoding overlaps inference.
+ */
+export function showPhoto(photoUrl: string): Promise<void> {
   const img = byId<HTMLImageElement>('photo');
+  (byId('overlay') as unknown as SVGSVGElement).replaceChildren();
+  img.src = photoUrl;
+  return img.decode().catch(() => {});
+}
+
+/** Draws the result over the photo (`showPhoto` must have been called with the same photo). */
+export function renderResult(result: PredictResult): void {
   const svg = byId('overlay') as unknown as SVGSVGElement;
   const viewer = byId('viewer');
-  img.src = photoUrl;
-  await img.decode().catch(() => {});
   const { width, height } = result.image;
   viewer.style.aspectRatio = `${width} / ${height}`;
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);

@@ -1,0 +1,74 @@
+/**
+ * Lighthouse (npm `lighthouse`, pinned) on the production build served by the real server, in
+ * Debian's Chromium (CHROME_PATH). Writes the category scores to `e2e/reports/lighthouse.json` and the
+ * full report to `e2e/reports/lighthouse.html`. Used by `tests/lighthouse.spec.ts` and runnable alone:
+ *   pnpm --filter @shelfwatch/e2e lighthouse [url]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse from 'lighthouse';
+import { CHROMIUM, CHROMIUM_ARGS, REPORTS_DIR } from '../support/paths.ts';
+
+export interface LighthouseScores {
+  url: string;
+  lighthouseVersion: string;
+  formFactor: string;
+  performance: number;
+  accessibility: number;
+  bestPractices: number;
+  metrics: Record<string, number | undefined>;
+  failedAudits: { category: string; id: string; title: string }[];
+  at: string;
+}
+
+export async function runLighthouse(url: string): Promise<LighthouseScores> {
+  const chrome = await chromeLauncher.launch({
+    chromePath: CHROMIUM,
+    chromeFlags: CHROMIUM_ARGS,
+  });
+  try {
+    const result = await lighthouse(url, {
+      port: chrome.port,
+      output: 'html',
+      logLevel: 'error',
+      onlyCategories: ['performance', 'accessibility', 'best-practices'],
+    });
+    if (!result) throw new Error('lighthouse returned no result');
+    const { lhr } = result;
+    const score = (id: string) => lhr.categories[id]?.score ?? 0;
+    const audit = (id: string) => lhr.audits[id]?.numericValue;
+    const failedAudits: LighthouseScores['failedAudits'] = [];
+    for (const [category, cat] of Object.entries(lhr.categories)) {
+      for (const ref of cat.auditRefs) {
+        const a = lhr.audits[ref.id];
+        if (ref.weight > 0 && a && a.score !== null && a.score < 0.9) {
+          failedAudits.push({ category, id: ref.id, title: a.title });
+        }
+      }
+    }
+    const scores: LighthouseScores = {
+      url,
+      lighthouseVersion: lhr.lighthouseVersion,
+      formFactor: lhr.configSettings.formFactor,
+      performance: score('performance'),
+      accessibility: score('accessibility'),
+      bestPractices: score('best-practices'),
+      metrics: {
+        firstContentfulPaintMs: audit('first-contentful-paint'),
+        largestContentfulPaintMs: audit('largest-contentful-paint'),
+        totalBlockingTimeMs: audit('total-blocking-time'),
+        cumulativeLayoutShift: audit('cumulative-layout-shift'),
+        speedIndexMs: audit('speed-index'),
+      },
+      failedAudits,
+      at: new Date().toISOString(),
+    };
+    mkdirSync(REPORTS_DIR, { recursive: true });
+    writeFileSync(join(REPORTS_DIR, 'lighthouse.json'), `${JSON.stringify(scores, null, 2)}\n`);
+    writeFileSync(join(REPORTS_DIR, 'lighthouse.html'), String(result.report));
+    return scores;
+  } finally {
+    chrome.kill();
+  }
+}
