@@ -50,6 +50,8 @@ test('installable: manifest, icons, service worker controlling, cross-origin iso
   await expect.poll(errors).toEqual([]);
 
   expect(await deviceSettled(page)).toMatch(/ready|slow/);
+  // A first install is not an update: no update prompt.
+  await expect(page.locator('#update-banner')).toBeHidden();
   const threads = Number(await page.getByTestId('engine').getAttribute('data-threads'));
   expect(threads).toBeGreaterThan(1);
 });

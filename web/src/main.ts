@@ -73,8 +73,11 @@ function showEngine(s: EngineSnapshot = manager.snapshot()): void {
   engineLabel.title = s.reason;
   byId('settings-engine-info').textContent = `Device engine: ${s.device} — ${s.reason}`;
   const progress = byId('model-progress');
-  progress.hidden = !(s.device === 'loading' && s.progress !== undefined && s.progress < 1);
-  if (s.progress !== undefined) byId<HTMLProgressElement>('model-progress-bar').value = s.progress;
+  const bar = byId<HTMLProgressElement>('model-progress-bar');
+  progress.hidden = !(s.device === 'loading' && (s.progress ?? 0) < 1);
+  // Without a Content-Length (compressed response) the bar is indeterminate.
+  if (s.progress === undefined) bar.removeAttribute('value');
+  else bar.value = s.progress;
 }
 
 function showNetwork(): void {
@@ -230,6 +233,8 @@ void dbReady.then(async (db) => {
       ...(lastCount !== undefined ? { localCount: lastCount } : {}),
     });
     (form.elements.namedItem('note') as HTMLTextAreaElement).value = '';
+    // Ask the browser not to evict the queue under storage pressure (best effort).
+    void navigator.storage?.persist?.().catch(() => false);
     await driver.queued();
   });
 });

@@ -7,11 +7,12 @@ import { Workbox } from 'workbox-window';
 export function registerServiceWorker(showPrompt: (accept: () => void) => void): Workbox | undefined {
   if (!('serviceWorker' in navigator)) return undefined;
   const wb = new Workbox('/sw.js', { scope: '/' });
-  wb.addEventListener('waiting', async () => {
-    // workbox-window also reports a first install that lingers in `installed` for >200 ms (slow
-    // precache on a busy device): only a new worker waiting behind an active one is an update.
-    const reg = await navigator.serviceWorker.getRegistration();
-    if (!reg?.waiting || !reg.active) return;
+  // workbox-window also reports a first install that lingers in `installed` for >200 ms (slow
+  // precache on a busy device), after `clients.claim()` has already given the page a controller.
+  // Only a page that was controlled when it loaded can have an update waiting.
+  const controlledAtLoad = navigator.serviceWorker.controller !== null;
+  wb.addEventListener('waiting', () => {
+    if (!controlledAtLoad) return;
     showPrompt(() => {
       wb.addEventListener('controlling', () => location.reload());
       wb.messageSkipWaiting();
