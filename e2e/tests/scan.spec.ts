@@ -13,13 +13,14 @@ test.describe('scanning', () => {
     const [device, server] = await Promise.all([scan(page), predict(request)]);
     expect(device.engine).toBe('device');
     expect(server.count).toBeGreaterThan(0);
-    expect(device.count).toBe(server.count);
     const ious = matchBoxes(
       device.boxes,
       server.detections.map((d) => d.box),
     );
-    expect(ious.length).toBe(server.count);
-    expect(Math.min(...ious)).toBeGreaterThanOrEqual(0.9);
+    const summary = `device ${device.count}, server ${server.count}, matched ${ious.length}, min IoU ${Math.min(...ious).toFixed(3)}`;
+    expect(device.count, summary).toBe(server.count);
+    expect(ious.length, summary).toBe(server.count);
+    expect(Math.min(...ious), summary).toBeGreaterThanOrEqual(0.9);
   });
 
   test('forced server mode runs on the server', async ({ page, context, request }) => {
