@@ -45,8 +45,10 @@ test('an update prompt reloads into the new version without losing a queued audi
   await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
   const banner = page.locator('#update-banner');
   await expect(banner).toBeVisible();
+  // Listen before clicking: the reload can finish before a listener added afterwards.
+  const reloaded = page.waitForEvent('load');
   await page.getByRole('button', { name: 'Update now' }).click();
-  await page.waitForEvent('load');
+  await reloaded;
   await expect(banner).toBeHidden();
   await expect(item).toHaveAttribute('data-status', 'pending');
 
