@@ -219,6 +219,7 @@ def main() -> None:
     core, info = load_core(a.ckpt)
     extra = {"params": str(count_params(core)), "gflops": f"{2 * count_macs(core, imgsz) / 1e9:.2f}",
              "train_steps": str(info.get("steps", "")), "train_seconds": str(info.get("seconds", ""))}
+    os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, f"{NAME}-{a.version}")
     md = metadata(a.version, imgsz, a.description, extra)
     export_fp32(core, base + ".fp32.onnx", imgsz, {**md, "precision": "fp32"})
