@@ -4,7 +4,7 @@
  */
 
 /** Minimum class score for a candidate to be kept, in 0..1. */
-export const DEFAULT_CONF = 0.25;
+export const DEFAULT_CONF = 0.4;
 
 /** NMS suppresses a same-class box whose IoU with a kept box is above this, in 0..1. */
 export const DEFAULT_IOU = 0.45;
