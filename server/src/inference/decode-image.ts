@@ -1,4 +1,4 @@
-import { computeLetterbox, LETTERBOX_PAD_VALUE, type Letterbox } from '@shelfwatch/shared';
+import { computeLetterbox, LETTERBOX_PAD_VALUE, type Letterbox, resizeLetterbox } from '@shelfwatch/shared';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ApiError } from '../errors.js';
 
@@ -62,8 +62,8 @@ export async function probeImage(
 
 /**
  * Decodes an image upright (EXIF orientation applied), flattens alpha onto the pad grey, converts to
- * 8-bit sRGB (CMYK, greyscale, 16-bit and palette inputs included) and letterboxes it to the model
- * input in one libvips pipeline (JPEG shrink-on-load makes this much cheaper than decode-then-resize).
+ * 8-bit sRGB (CMYK, greyscale, 16-bit and palette inputs included), then letterboxes it to the model
+ * input with the shared core's resampler (the one the PWA uses).
  * Only the first frame of an animated WebP is used. sharp runs on libuv's pool, off the JS thread.
  * @throws {ApiError} for any input the client got wrong; never a 5xx for bad bytes
  */
@@ -83,14 +83,6 @@ export async function decodeLetterboxed(
     })
       .rotate()
       .flatten({ background: PAD })
-      .resize(letterbox.newWidth, letterbox.newHeight, { fit: 'fill', kernel: 'linear' })
-      .extend({
-        top: letterbox.padTop,
-        bottom: letterbox.padBottom,
-        left: letterbox.padLeft,
-        right: letterbox.padRight,
-        background: PAD,
-      })
       .toColourspace('srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
@@ -104,11 +96,13 @@ export async function decodeLetterboxed(
     }
     throw new ApiError('UNDECODABLE_IMAGE', 'The image is corrupt or truncated.', { cause: err });
   }
-  const expected = options.inputWidth * options.inputHeight * 3;
-  if (info.channels !== 3 || data.length !== expected) {
+  if (info.channels !== 3 || info.width !== width || info.height !== height) {
     throw new Error(
-      `letterbox produced ${info.width}x${info.height}x${info.channels}, expected ${expected} RGB bytes`,
+      `decode produced ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`,
     );
   }
-  return { width, height, letterbox, rgb: data };
+  // Resampling in the shared core, not in libvips: the PWA uses the same function, so the same photo
+  // gives the same tensor, and so the same boxes, on the phone and on the server.
+  const rgb = Buffer.from(resizeLetterbox(data, width, height, 3, letterbox).buffer);
+  return { width, height, letterbox, rgb };
 }
