@@ -7,8 +7,8 @@ set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-/usr/bin/python3 -c 'import torch, onnx, numpy, PIL' >/dev/null 2>&1 ||
-  missing+=(python3-torch python3-onnx python3-numpy python3-pil)
+/usr/bin/python3 -c 'import torch, onnx, numpy, PIL, yaml' >/dev/null 2>&1 ||
+  missing+=(python3-torch python3-onnx python3-numpy python3-pil python3-yaml)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
