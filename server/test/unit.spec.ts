@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { readOnnxMetadataProps } from '@shelfwatch/shared';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyRing, DEV_API_KEY, mayAccessStore, sha256Hex } from '../src/auth/api-keys.js';
 import { loadConfig } from '../src/config.js';
 import { resolveModelPath } from '../src/inference/model-files.js';
-import { readOnnxMetadataProps } from '../src/inference/onnx-metadata.js';
 
 describe('readOnnxMetadataProps', () => {
   it('reads the shipped model metadata (names, imgsz)', async () => {

@@ -5,6 +5,7 @@ export * from './evaluate.js';
 export * from './letterbox.js';
 export * from './metadata.js';
 export * from './nms.js';
+export { readOnnxMetadataProps } from './onnx-metadata.js';
 export * from './postprocess.js';
 export * from './shelf-rows.js';
 export * from './tensor.js';

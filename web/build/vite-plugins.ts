@@ -4,13 +4,14 @@
  * compiled in as `import.meta.env.VITE_*`, and the service worker is built by vite-plugin-pwa
  * (injectManifest: our own `src/sw.ts`).
  */
+
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readOnnxMetadataProps } from '@shelfwatch/shared';
 import { defaultClientConditions, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
-import { readOnnxMetadataProps } from './onnx-metadata.ts';
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoDir = resolve(webDir, '..');

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type ModelMetadata, parseModelMetadata } from '@shelfwatch/shared';
+import { type ModelMetadata, parseModelMetadata, readOnnxMetadataProps } from '@shelfwatch/shared';
 import type { Config } from '../config.js';
-import { readOnnxMetadataProps } from './onnx-metadata.js';
 
 /** `models/manifest.json` (docs/ARCHITECTURE.md): names the shipped model files, relative to the repo root. */
 export interface ModelManifest {

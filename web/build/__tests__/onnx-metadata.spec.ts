@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOnnxMetadataProps } from '@shelfwatch/shared';
 import { describe, expect, it } from 'vitest';
-import { readOnnxMetadataProps } from '../onnx-metadata.ts';
 
 /** Protobuf length-delimited field. */
 function ld(field: number, bytes: Uint8Array): Uint8Array {

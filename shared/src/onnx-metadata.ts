@@ -4,6 +4,10 @@
  * (onnx.proto3: field 14 = repeated StringStringEntryProto { key = 1; value = 2 }) and skip the rest.
  */
 
+// TextDecoder is WHATWG, not ECMAScript, but every runtime we target (Node, browsers, workers) has it;
+// declared here so the core's tsconfig keeps no DOM and no Node types.
+declare const TextDecoder: new () => { decode(bytes: Uint8Array): string };
+
 function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {
   let value = 0;
   let mul = 1;
