@@ -128,16 +128,16 @@ async function main(): Promise<void> {
     });
   });
   const e = evaluateRows(evalPhotos);
-  const within10 = (key: 'detector' | 'rows') =>
+  const within10 = (key: 'detector' | 'rows' | 'rowsInSpan') =>
     e.counted.filter((c) => Math.abs(c[key] - c.count) <= 0.1 * c.count).length / e.counted.length;
   times.sort((a, b) => a - b);
   const lines = [
     `${basename(model)} on ${cached.length} photos, conf ${conf}, iou ${iou}, max ${maxDetections}: ${evalPhotos.reduce((s, p) => s + p.boxes.length, 0)} detections`,
     `detected rows ${e.detectedRows}, labelled rows ${e.labelledRows}`,
-    `merged rows ${pct(e.mergedRate)} (${e.mergedRows} of ${e.judgedDetectedRows} judged detected rows)`,
-    `split rows  ${pct(e.splitRate)} (${e.splitRows} of ${e.judgedLabelledRows} judged labelled rows)`,
+    `merged rows ${pct(e.mergedRate)} (${e.mergedRows} of ${e.judgedDetectedRows} judged detected rows; ${e.mergedSideBySide} join labelled rows side by side, ${e.mergedRows - e.mergedSideBySide} join shelves one above the other)`,
+    `split rows  ${pct(e.splitRate)} (${e.splitRows} of ${e.judgedLabelledRows} judged labelled rows; ${e.splitSideBySide} cut along the shelf, ${e.splitRows - e.splitSideBySide} into layers)`,
     `stray rows  ${pct(e.strayRate)} (${e.strayRows} of ${e.detectedRows} detected rows)`,
-    `hand-counted rows (${e.counted.length}): detector MAPE ${e.detectorCountMape.toFixed(1)} % (${pct(within10('detector'))} within 10 %), rows MAPE ${e.rowsCountMape.toFixed(1)} % (${pct(within10('rows'))} within 10 %)`,
+    `hand-counted rows (${e.counted.length}): detector MAPE ${e.detectorCountMape.toFixed(1)} % (${pct(within10('detector'))} within 10 %), rows MAPE ${e.rowsCountMape.toFixed(1)} % (${pct(within10('rows'))} within 10 %), rows within the labelled span MAPE ${e.rowsInSpanCountMape.toFixed(1)} % (${pct(within10('rowsInSpan'))} within 10 %)`,
     `analyzeShelf per photo: median ${times[times.length >> 1]!.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms`,
   ];
   console.log(lines.join('\n'));

@@ -21,22 +21,35 @@ export interface RowEvaluation {
   /** Judged detected rows in which two or more labelled rows each hold >= 20 % of those detections. */
   mergedRows: number;
   mergedRate: number;
+  /** Merged rows whose labelled rows lie side by side (overlapping vertically by more than half): fixtures or sections joined, not shelves. */
+  mergedSideBySide: number;
   labelledRows: number;
   /** Labelled rows holding >= 3 detections. */
   judgedLabelledRows: number;
   /** Judged labelled rows whose detections fall in two or more detected rows, each with >= 20 % of them. */
   splitRows: number;
   splitRate: number;
+  /** Split labelled rows whose parts lie side by side (x-ranges overlapping by less than half): cut along the shelf, not into layers. */
+  splitSideBySide: number;
   /** Detected rows holding a single detection. */
   strayRows: number;
   /** `strayRows / detectedRows`. */
   strayRate: number;
   /** One entry per hand-counted row: the detector's count and the rows' count (see {@link evaluateRows}). */
-  counted: { photo: number; row: number; count: number; detector: number; rows: number }[];
+  counted: {
+    photo: number;
+    row: number;
+    count: number;
+    detector: number;
+    rows: number;
+    rowsInSpan: number;
+  }[];
   /** Mean over hand-counted rows of |detector - count| / count, in percent (NaN without any). */
   detectorCountMape: number;
   /** Mean over hand-counted rows of |rows - count| / count, in percent (NaN without any). */
   rowsCountMape: number;
+  /** Same for `rowsInSpan`: the grouping's error alone, where a row runs on past the labelled span. */
+  rowsInSpanCountMape: number;
 }
 
 /** A detection is judged when it holds at least this many detections. */
@@ -72,11 +85,11 @@ export function labelledRowOf(
   return out;
 }
 
-/** Number of keys holding at least `MIN_SHARE` of `total` (shares of a row's detections). */
-function countShares(tally: ReadonlyMap<number, number>, total: number): number {
-  let n = 0;
-  for (const v of tally.values()) if (v >= MIN_SHARE * total) n++;
-  return n;
+/** Keys holding at least `MIN_SHARE` of `total` (shares of a row's detections), ascending. */
+function sharesOf(tally: ReadonlyMap<number, number>, total: number): number[] {
+  const keys: number[] = [];
+  for (const [k, v] of tally) if (v >= MIN_SHARE * total) keys.push(k);
+  return keys.sort((a, c) => a - c);
 }
 
 function bump(map: Map<number, Map<number, number>>, key: number, sub: number): void {
@@ -101,7 +114,11 @@ function bump(map: Map<number, Map<number, number>>, key: number, sub: number): 
  * Hand counts: the detector's count of a counted row is the detections centred in its box (overlaps
  * with other labelled rows included, as the hand counts define it); the
  * rows' count is the total `count` of the detected rows whose labelled detections mostly (strictly
- * most, ties: none) belong to that labelled row — what a person reading the per-row counts sees.
+ * most, ties: none) belong to that labelled row — what a person reading the per-row counts sees;
+ * `rowsInSpan` counts only their detections centred within the labelled row's x-range, for photos
+ * whose labels cover one section of a longer shelf.
+ * Merged and split rows are also told apart by layout: labelled rows side by side in one detected
+ * row (sections or fixtures joined), or parts of a labelled row side by side (cut along the shelf).
  * O(n * L) per photo for n detections and L labelled rows.
  * @throws {TypeError|RangeError} on a malformed photo
  */
@@ -113,6 +130,8 @@ export function evaluateRows(photos: readonly RowEvalPhoto[]): RowEvaluation {
   let labelledRows = 0;
   let judgedLabelledRows = 0;
   let splitRows = 0;
+  let mergedSideBySide = 0;
+  let splitSideBySide = 0;
   let strayRows = 0;
   const counted: RowEvaluation['counted'] = [];
   photos.forEach((photo, p) => {
@@ -131,6 +150,7 @@ export function evaluateRows(photos: readonly RowEvalPhoto[]): RowEvaluation {
     for (let i = 0; i < labelled.length; i++) assertBox(`photos[${p}].labelled[${i}]`, labelled[i]);
     for (let i = 0; i < rowOf.length; i++) assertInteger(`photos[${p}].rowOf[${i}]`, rowOf[i], -(2 ** 31));
     const label = labelledRowOf(boxes, labelled);
+    const centreX = boxes.map((b) => (b[0] + b[2]) / 2);
     const size = new Map<number, number>();
     const byDetected = new Map<number, Map<number, number>>(); // detected row -> labelled row -> n
     const byLabelled = new Map<number, Map<number, number>>(); // labelled row -> detected row -> n
@@ -161,15 +181,38 @@ export function evaluateRows(photos: readonly RowEvalPhoto[]): RowEvaluation {
       if (!tie) home.set(r, best);
       if (total < MIN_JUDGED) continue;
       judgedDetectedRows++;
-      if (countShares(tally, total) >= 2) mergedRows++;
+      const shares = sharesOf(tally, total);
+      if (shares.length < 2) continue;
+      mergedRows++;
+      // Side by side: the labelled rows overlap vertically by more than half the shorter one.
+      const overlapY = (a: number, c: number) => {
+        const A = labelled[a]!;
+        const C = labelled[c]!;
+        return Math.min(A[3], C[3]) - Math.max(A[1], C[1]) > 0.5 * Math.min(A[3] - A[1], C[3] - C[1]);
+      };
+      if (shares.every((a, k) => shares.slice(k + 1).every((c) => overlapY(a, c)))) mergedSideBySide++;
     }
     labelledRows += labelled.length;
-    for (const [, tally] of byLabelled) {
+    for (const [l, tally] of byLabelled) {
       let total = 0;
       for (const n of tally.values()) total += n;
       if (total < MIN_JUDGED) continue;
       judgedLabelledRows++;
-      if (countShares(tally, total) >= 2) splitRows++;
+      const shares = sharesOf(tally, total);
+      if (shares.length < 2) continue;
+      splitRows++;
+      // Side by side: the parts' detections in this row span x-ranges overlapping by less than half the shorter.
+      const span = new Map<number, [number, number]>(shares.map((r) => [r, [Infinity, -Infinity]]));
+      for (let i = 0; i < boxes.length; i++) {
+        const s = label[i] === l ? span.get(rowOf[i]!) : undefined;
+        if (s === undefined) continue;
+        s[0] = Math.min(s[0], centreX[i]!);
+        s[1] = Math.max(s[1], centreX[i]!);
+      }
+      const apart = (a: [number, number], c: [number, number]) =>
+        Math.min(a[1], c[1]) - Math.max(a[0], c[0]) < 0.5 * Math.min(a[1] - a[0], c[1] - c[0]);
+      const parts = [...span.values()];
+      if (parts.every((a, k) => parts.slice(k + 1).every((c) => apart(a, c)))) splitSideBySide++;
     }
     for (const c of photo.counted ?? []) {
       assertInteger(`photos[${p}].counted row`, c.row, 0);
@@ -183,11 +226,14 @@ export function evaluateRows(photos: readonly RowEvalPhoto[]): RowEvaluation {
         if (cx >= x1 && cx <= x2 && cy >= y1 && cy <= y2) detector++;
       }
       let rows = 0;
+      let rowsInSpan = 0;
       for (const [r, l] of home) if (l === c.row) rows += size.get(r)!;
-      counted.push({ photo: p, row: c.row, count: c.count, detector, rows });
+      for (let i = 0; i < boxes.length; i++)
+        if (home.get(rowOf[i]!) === c.row && centreX[i]! >= x1 && centreX[i]! <= x2) rowsInSpan++;
+      counted.push({ photo: p, row: c.row, count: c.count, detector, rows, rowsInSpan });
     }
   });
-  const mape = (key: 'detector' | 'rows'): number =>
+  const mape = (key: 'detector' | 'rows' | 'rowsInSpan'): number =>
     counted.length === 0
       ? Number.NaN
       : (100 * counted.reduce((s, c) => s + Math.abs(c[key] - c.count) / c.count, 0)) / counted.length;
@@ -196,14 +242,17 @@ export function evaluateRows(photos: readonly RowEvalPhoto[]): RowEvaluation {
     judgedDetectedRows,
     mergedRows,
     mergedRate: judgedDetectedRows ? mergedRows / judgedDetectedRows : 0,
+    mergedSideBySide,
     labelledRows,
     judgedLabelledRows,
     splitRows,
     splitRate: judgedLabelledRows ? splitRows / judgedLabelledRows : 0,
+    splitSideBySide,
     strayRows,
     strayRate: detectedRows ? strayRows / detectedRows : 0,
     counted,
     detectorCountMape: mape('detector'),
     rowsCountMape: mape('rows'),
+    rowsInSpanCountMape: mape('rowsInSpan'),
   };
 }

@@ -1,0 +1,268 @@
+// Breaks between fixtures side by side (cooler doors, gondola sections), found in the rows, and the
+// rows cut at them (internal to the shelf-row modules, not re-exported).
+import type { Boxes, RowGroup } from './row-grouping.js';
+import { fitRowLine, lineY, MAX_SLOPE, medianInPlace, type SlopePrior } from './row-line.js';
+
+/** A near-vertical break line `x = x0 + k * y`. */
+export interface FixtureBreak {
+  x0: number;
+  k: number;
+}
+
+/** Neighbours overlapping by at most this fraction of the narrower width still meet at a boundary. */
+const BOUNDARY_OVERLAP = 0.12;
+/** A line passes through a boundary within this x the row's median product width. */
+const BOUNDARY_SLACK = 0.06;
+/**
+ * A break line leans (dx/dy) at most this much from upright or from the rows' roll: on a photo
+ * rolled by an angle, rows slope by its tangent and verticals lean by minus that.
+ */
+const MAX_LEAN = 0.05;
+/** A row crosses a line when it reaches this x its product width beyond it on both sides. */
+const CROSSING_REACH = 2;
+/** Rows with fewer members are not evidence for or against a break. */
+const MIN_ROW = 4;
+/** A break needs boundaries in this many rows that cross it ... */
+const MIN_CROSSING_CUTS = 3;
+/** ... and in this share of the rows crossing it ... */
+const MIN_CUT_SHARE = 0.8;
+/** ... with a log-likelihood ratio against a line at random of at least this (odds of about 1 : 20,000). */
+const MIN_EVIDENCE = 10;
+/** Offsets, in product widths, of the parallel lines a break must beat (a grid of same-width products cuts them all). */
+const GRID_OFFSETS = [-2, -1.5, -1, -0.5, 0.5, 1, 1.5, 2];
+/** Breaks are at least this x the product width apart (a fixture holds several products). */
+const MIN_FIXTURE_WIDTH = 4;
+
+interface RowBoundaries {
+  slope: number;
+  intercept: number;
+  lo: number;
+  hi: number;
+  width: number;
+  /** Sorted, disjoint x-intervals where neighbours meet or part: `[from, to]` pairs, slack included. */
+  cuts: number[];
+  /** Share of the row's extent inside `cuts`: the chance that a line at random meets a cut. */
+  chance: number;
+  /** Widths of the cuts, descending, and the running share of the extent they cover. */
+  widths: Float64Array;
+  covers: Float64Array;
+}
+
+/**
+ * Where neighbouring products of a row part or meet: between the right-most edge reached so far and
+ * the next left edge when they overlap by at most `BOUNDARY_OVERLAP` of the narrower width.
+ */
+function rowBoundaries(b: Boxes, g: RowGroup): RowBoundaries {
+  const { x1, x2 } = b;
+  const m = g.members.slice().sort((p, q) => x1[p]! - x1[q]! || x2[p]! - x2[q]! || p - q);
+  const width = medianInPlace(m.map((i) => x2[i]! - x1[i]!));
+  const slack = BOUNDARY_SLACK * width;
+  const cuts: number[] = [];
+  let reach = x2[m[0]!]!;
+  let reachW = x2[m[0]!]! - x1[m[0]!]!;
+  for (let k = 1; k < m.length; k++) {
+    const i = m[k]!;
+    const wi = x2[i]! - x1[i]!;
+    if (reach - x1[i]! <= BOUNDARY_OVERLAP * Math.min(wi, reachW)) {
+      const from = Math.min(reach, x1[i]!) - slack;
+      const to = Math.max(reach, x1[i]!) + slack;
+      if (cuts.length > 0 && from <= cuts[cuts.length - 1]!) cuts[cuts.length - 1] = to;
+      else cuts.push(from, to);
+    }
+    if (x2[i]! > reach) {
+      reach = x2[i]!;
+      reachW = wi;
+    }
+  }
+  const lo = x1[m[0]!]!;
+  const extent = Math.max(1e-9, reach - lo);
+  const widths = new Float64Array(cuts.length >> 1);
+  for (let c = 0; c < widths.length; c++) widths[c] = cuts[2 * c + 1]! - cuts[2 * c]!;
+  widths.sort().reverse();
+  const covers = new Float64Array(widths.length);
+  let covered = 0;
+  for (let c = 0; c < widths.length; c++) {
+    covered += widths[c]!;
+    covers[c] = covered / extent;
+  }
+  const chance = clampChance(covered / extent);
+  return {
+    slope: g.line.slope,
+    intercept: g.line.intercept,
+    lo,
+    hi: reach,
+    width,
+    cuts,
+    chance,
+    widths,
+    covers,
+  };
+}
+
+const clampChance = (p: number) => Math.min(0.95, Math.max(0.01, p));
+
+/**
+ * The chance that a line at random meets a cut at least as wide as the one at `x` (the share of the
+ * row covered by such cuts), or -1 when `x` is in no cut: a door frame's wide cut is far less likely
+ * by chance than two products touching.
+ */
+function cutChance(r: RowBoundaries, x: number): number {
+  const c = r.cuts;
+  let lo = 0;
+  let hi = c.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c[2 * mid + 1]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= c.length >> 1 || c[2 * lo]! > x) return -1;
+  const width = c[2 * lo + 1]! - c[2 * lo]!;
+  // The last index whose width is >= this cut's width (widths descending).
+  let a = 0;
+  let b = r.widths.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (r.widths[mid]! >= width) a = mid + 1;
+    else b = mid;
+  }
+  return clampChance(r.covers[a - 1]!);
+}
+
+/** Where the line `x = x0 + k y` meets a row's baseline, as x. */
+function meet(r: RowBoundaries, x0: number, k: number): number {
+  return (x0 + k * r.intercept) / (1 - k * r.slope);
+}
+
+/**
+ * How a line fares against the rows that cross it (reaching `CROSSING_REACH` products beyond it on
+ * both sides): how many it cuts, how many it meets, and the log-likelihood ratio of "a break cuts
+ * every row" against "a line at random", which meets a cut as wide as the one it meets with that
+ * cut's {@link cutChance}.
+ */
+function support(rows: readonly RowBoundaries[], x0: number, k: number) {
+  let cut = 0;
+  let met = 0;
+  let evidence = 0;
+  for (const s of rows) {
+    const xs = meet(s, x0, k);
+    const inner = CROSSING_REACH * s.width;
+    if (xs < s.lo + inner || xs > s.hi - inner) continue;
+    met++;
+    const chance = cutChance(s, xs);
+    if (chance >= 0) {
+      cut++;
+      evidence -= Math.log(chance);
+    } else evidence += Math.log(1 - s.chance);
+  }
+  return { cut, met, evidence };
+}
+
+/**
+ * Finds fixture breaks: near-vertical lines along which every shelf is cut. A door frame or a
+ * gondola upright ends each shelf board at the same place, so along it the products of every row
+ * part (an empty stretch) or just meet (boxes touching); inside a fixture, products of different
+ * rows have different widths and no line runs through their boundaries in row after row.
+ * Candidates are the lines through a boundary of one row and a boundary of one of the next two rows
+ * (leaning at most `MAX_LEAN`); a line is a break when at least `MIN_CROSSING_CUTS` rows that reach
+ * `CROSSING_REACH` products beyond it on both sides meet it at a boundary, and `MIN_CUT_SHARE` of all
+ * rows it meets are cut there (a boundary or a row end). The best supported win first and suppress
+ * candidates within `MIN_FIXTURE_WIDTH` products. Only rows of at least `MIN_ROW` products count.
+ * O(R * c^2 * R log c) for R rows of c boundaries each.
+ */
+export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[]): FixtureBreak[] {
+  const rc = rows
+    .filter((g) => g.members.length >= MIN_ROW)
+    .map((g) => rowBoundaries(b, g))
+    .sort((p, q) => lineY(p, (p.lo + p.hi) / 2) - lineY(q, (q.lo + q.hi) / 2));
+  if (rc.length < MIN_CROSSING_CUTS) return [];
+  const roll = medianInPlace(rc.map((r) => r.slope));
+  const upright = (k: number) => Math.abs(k) <= MAX_LEAN || Math.abs(k + roll) <= MAX_LEAN;
+  const candidates: { x0: number; k: number; cut: number; met: number; evidence: number; width: number }[] =
+    [];
+  for (let a = 0; a < rc.length; a++) {
+    const A = rc[a]!;
+    for (let c = a + 1; c < Math.min(rc.length, a + 3); c++) {
+      const C = rc[c]!;
+      for (let p = 0; p < A.cuts.length; p += 2) {
+        const xa = (A.cuts[p]! + A.cuts[p + 1]!) / 2;
+        const ya = lineY(A, xa);
+        for (let q = 0; q < C.cuts.length; q += 2) {
+          const xc = (C.cuts[q]! + C.cuts[q + 1]!) / 2;
+          const yc = lineY(C, xc);
+          if (yc - ya <= 0) continue;
+          const k = (xc - xa) / (yc - ya);
+          if (!upright(k)) continue;
+          const x0 = xa - k * ya;
+          const s = support(rc, x0, k);
+          if (s.cut < MIN_CROSSING_CUTS || s.cut < MIN_CUT_SHARE * s.met || s.evidence < MIN_EVIDENCE)
+            continue;
+          // A break stands out from the lines beside it: in a grid of same-width products every
+          // boundary lines up, a fixture's edge is one line.
+          const width = Math.min(A.width, C.width);
+          let beside = 0;
+          for (const o of GRID_OFFSETS) beside = Math.max(beside, support(rc, x0 + o * width, k).evidence);
+          const evidence = s.evidence - beside;
+          if (evidence >= MIN_EVIDENCE) candidates.push({ x0, k, cut: s.cut, met: s.met, evidence, width });
+        }
+      }
+    }
+  }
+  candidates.sort((p, q) => q.evidence - p.evidence || p.x0 - q.x0 || p.k - q.k);
+  const breaks: (FixtureBreak & { width: number })[] = [];
+  // Compared at mid height of the rows.
+  const ym = lineY(rc[rc.length >> 1]!, (rc[rc.length >> 1]!.lo + rc[rc.length >> 1]!.hi) / 2);
+  for (const c of candidates) {
+    const x = c.x0 + c.k * ym;
+    if (
+      breaks.some((br) => Math.abs(br.x0 + br.k * ym - x) < MIN_FIXTURE_WIDTH * Math.max(br.width, c.width))
+    )
+      continue;
+    breaks.push(c);
+  }
+  return breaks.map(({ x0, k }) => ({ x0, k }));
+}
+
+/**
+ * Cuts rows at fixture breaks: each row's members go to the side of each break line their bottom
+ * centre lies on, and each part gets its own line. O(n * B) for n boxes and B breaks.
+ */
+export function splitAtBreaks(
+  b: Boxes,
+  rows: readonly RowGroup[],
+  breaks: readonly FixtureBreak[],
+  prior: SlopePrior,
+): RowGroup[] {
+  if (breaks.length === 0) return rows.slice();
+  const { x1, y1, x2, y2 } = b;
+  const cx = Float64Array.from(x1, (v, i) => (v + x2[i]!) / 2);
+  const h = Float64Array.from(y1, (v, i) => Math.max(1e-6, y2[i]! - v));
+  const out: RowGroup[] = [];
+  for (const g of rows) {
+    const parts = new Map<number, number[]>();
+    for (const i of g.members) {
+      const side = sideOfBreaks(breaks, cx[i]!, y2[i]!);
+      const p = parts.get(side);
+      if (p === undefined) parts.set(side, [i]);
+      else p.push(i);
+    }
+    if (parts.size === 1) {
+      out.push(g);
+      continue;
+    }
+    const base = new Set(g.base);
+    for (const side of [...parts.keys()].sort((p, q) => p - q)) {
+      const members = parts.get(side)!;
+      const onShelf = members.filter((i) => base.has(i));
+      const fit = onShelf.length > 0 ? onShelf : members;
+      out.push({ members, base: fit, line: fitRowLine(cx, y2, h, fit, MAX_SLOPE, prior) });
+    }
+  }
+  return out;
+}
+
+/** Number of break lines left of the point `(x, y)`: equal for points between the same breaks. */
+export function sideOfBreaks(breaks: readonly FixtureBreak[], x: number, y: number): number {
+  let side = 0;
+  for (const br of breaks) if (x > br.x0 + br.k * y) side++;
+  return side;
+}

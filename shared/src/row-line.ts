@@ -1,0 +1,114 @@
+// Robust straight-line fits of shelf baselines (internal to the shelf-row modules, not re-exported).
+
+/** A baseline `y = intercept + slope * x` in image pixels. */
+export interface RowLine {
+  slope: number;
+  intercept: number;
+}
+
+/** Steepest row accepted, dy/dx (45 degrees). */
+export const MAX_SLOPE = 1;
+
+/** `y` of the line at `x`. */
+export function lineY(line: RowLine, x: number): number {
+  return line.intercept + line.slope * x;
+}
+
+/** Median of a list (a typed array is sorted in place, a plain array copied); NaN when empty. */
+export function medianInPlace(v: readonly number[] | Float64Array): number {
+  const n = v.length;
+  if (n === 0) return Number.NaN;
+  // A typed array sorts numerically without a comparator callback, several times faster.
+  const a = v instanceof Float64Array ? v : Float64Array.from(v);
+  a.sort();
+  const m = n >> 1;
+  return n % 2 === 1 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
+/** Tukey's biweight: weights fall to 0 at residual = `TUKEY_C` x the point's scale. */
+const TUKEY_C = 0.5;
+const IRLS_ROUNDS = 4;
+
+/** A prior belief about a row's slope, worth as much as points spread over `span` x their scale. */
+export interface SlopePrior {
+  slope: number;
+  /** In units of the points' median scale. */
+  span: number;
+}
+
+/**
+ * Fits `y = a + b x` to points `(xs[k], ys[k])` for `k` in `idx`, robust to a minority of outliers:
+ * a robust start (slope = median of the slopes between x-neighbours at least half a scale apart,
+ * intercept = median residual), then iteratively reweighted least squares with Tukey's biweight,
+ * residuals measured in each point's own `scales[k]` (a product's height), so that one box that
+ * straddles two shelves gets weight 0 instead of tilting the line. The slope is shrunk towards
+ * `prior.slope` like a ridge penalty: a row a few products long takes the photo's slope, a long row
+ * its own. The slope is clamped to `+-maxSlope`. O(m log m) for m points.
+ */
+export function fitRowLine(
+  xs: Float64Array,
+  ys: Float64Array,
+  scales: Float64Array,
+  idx: readonly number[],
+  maxSlope: number,
+  prior: SlopePrior = { slope: 0, span: 0 },
+): RowLine {
+  const m = idx.length;
+  if (m === 0) return { slope: 0, intercept: 0 };
+  if (m === 1) return { slope: prior.slope, intercept: ys[idx[0]!]! - prior.slope * xs[idx[0]!]! };
+  const order = idx.slice().sort((a, b) => xs[a]! - xs[b]! || a - b);
+  const slopes: number[] = [];
+  for (let k = 1; k < m; k++) {
+    const a = order[k - 1]!;
+    // The next point at least a product height (the scale) to the right: a pair of overlapping
+    // boxes would turn pixel noise into a steep slope.
+    for (let j = k; j < m; j++) {
+      const b = order[j]!;
+      const dx = xs[b]! - xs[a]!;
+      if (dx >= 0.5 * Math.min(scales[a]!, scales[b]!)) {
+        slopes.push((ys[b]! - ys[a]!) / dx);
+        break;
+      }
+    }
+  }
+  const clamp = (s: number) => Math.max(-maxSlope, Math.min(maxSlope, s));
+  let slope = clamp(slopes.length >= 3 ? medianInPlace(slopes) : prior.slope);
+  const scale = medianInPlace(idx.map((i) => scales[i]!));
+  const ridge = (prior.span * scale) ** 2;
+  const res = new Float64Array(m);
+  for (let k = 0; k < m; k++) res[k] = ys[idx[k]!]! - slope * xs[idx[k]!]!;
+  let intercept = medianInPlace(res);
+  for (let round = 0; round < IRLS_ROUNDS; round++) {
+    // Weighted least squares around the weighted mean x (numerically stable for large x).
+    let sw = 0;
+    let sx = 0;
+    let sy = 0;
+    for (const i of idx) {
+      const u = (ys[i]! - intercept - slope * xs[i]!) / (TUKEY_C * scales[i]!);
+      if (!(Math.abs(u) < 1)) continue;
+      const w = (1 - u * u) ** 2;
+      sw += w;
+      sx += w * xs[i]!;
+      sy += w * ys[i]!;
+    }
+    if (sw === 0) break;
+    const mx = sx / sw;
+    const my = sy / sw;
+    let sxx = 0;
+    let sxy = 0;
+    for (const i of idx) {
+      const u = (ys[i]! - intercept - slope * xs[i]!) / (TUKEY_C * scales[i]!);
+      if (!(Math.abs(u) < 1)) continue;
+      const w = (1 - u * u) ** 2;
+      sxx += w * (xs[i]! - mx) ** 2;
+      sxy += w * (xs[i]! - mx) * (ys[i]! - my);
+    }
+    const next = clamp((sxy + ridge * sw * prior.slope) / (sxx + ridge * sw || 1));
+    const nextIntercept = my - next * mx;
+    const done = Math.abs(next - slope) < 1e-9 && Math.abs(nextIntercept - intercept) < 1e-6;
+    slope = next;
+    intercept = nextIntercept;
+    if (done) break;
+  }
+  return { slope, intercept };
+}
