@@ -84,4 +84,6 @@ console.log('| layout | boxes | rows | analyzeShelf median |');
 console.log('| --- | --- | --- | --- |');
 for (const r of results) console.log(`| ${r.name} | ${r.n} | ${r.rows} | ${r.ms.toFixed(2)} ms |`);
 const [small, , large] = results;
-console.log(`\n1,000 / 150 boxes: ${(large!.ms / small!.ms).toFixed(1)}x the time for ${(large!.n / small!.n).toFixed(1)}x the boxes`);
+console.log(
+  `\n1,000 / 150 boxes: ${(large!.ms / small!.ms).toFixed(1)}x the time for ${(large!.n / small!.n).toFixed(1)}x the boxes`,
+);

@@ -26,10 +26,18 @@ const MIN_ROW = 4;
 const MIN_CROSSING_CUTS = 3;
 /** ... and in this share of the rows crossing it ... */
 const MIN_CUT_SHARE = 0.8;
-/** ... with a log-likelihood ratio against a line at random of at least this (odds of about 1 : 20,000). */
-const MIN_EVIDENCE = 10;
-/** Offsets, in product widths, of the parallel lines a break must beat (a grid of same-width products cuts them all). */
-const GRID_OFFSETS = [-2, -1.5, -1, -0.5, 0.5, 1, 1.5, 2];
+/**
+ * ... with a log-likelihood ratio against a line at random of at least this plus the log of the
+ * number of lines tried: at most e^-8 (1 in 3,000) that any line at random gets through.
+ */
+const MIN_EVIDENCE = 8;
+/**
+ * Offsets, in product widths beyond the cut on either side, of the parallel lines a break must beat
+ * (in a grid of same-width products every boundary lines up).
+ */
+const GRID_OFFSETS = [0.5, 1, 1.5, 2];
+/** ... by this much evidence. */
+const GRID_MARGIN = 2;
 /** Breaks are at least this x the product width apart (a fixture holds several products). */
 const MIN_FIXTURE_WIDTH = 4;
 
@@ -137,9 +145,14 @@ function meet(r: RowBoundaries, x0: number, k: number): number {
  * How a line fares against the rows that cross it (reaching `CROSSING_REACH` products beyond it on
  * both sides): how many it cuts, how many it meets, and the log-likelihood ratio of "a break cuts
  * every row" against "a line at random", which meets a cut as wide as the one it meets with that
- * cut's {@link cutChance}.
+ * cut's {@link cutChance}. The `anchors`, rows the line was drawn through, add no evidence.
  */
-function support(rows: readonly RowBoundaries[], x0: number, k: number) {
+function support(
+  rows: readonly RowBoundaries[],
+  x0: number,
+  k: number,
+  anchors: readonly RowBoundaries[] = [],
+) {
   let cut = 0;
   let met = 0;
   let evidence = 0;
@@ -149,10 +162,10 @@ function support(rows: readonly RowBoundaries[], x0: number, k: number) {
     if (xs < s.lo + inner || xs > s.hi - inner) continue;
     met++;
     const chance = cutChance(s, xs);
-    if (chance >= 0) {
-      cut++;
-      evidence -= Math.log(chance);
-    } else evidence += Math.log(1 - s.chance);
+    if (chance >= 0) cut++;
+    // The rows a line was drawn through are cut by construction: no evidence.
+    if (anchors.includes(s)) continue;
+    evidence += chance >= 0 ? -Math.log(chance) : Math.log(1 - s.chance);
   }
   return { cut, met, evidence };
 }
@@ -177,8 +190,8 @@ export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[]): FixtureB
   if (rc.length < MIN_CROSSING_CUTS) return [];
   const roll = medianInPlace(rc.map((r) => r.slope));
   const upright = (k: number) => Math.abs(k) <= MAX_LEAN || Math.abs(k + roll) <= MAX_LEAN;
-  const candidates: { x0: number; k: number; cut: number; met: number; evidence: number; width: number }[] =
-    [];
+  const candidates: { x0: number; k: number; evidence: number; width: number }[] = [];
+  let tried = 0;
   for (let a = 0; a < rc.length; a++) {
     const A = rc[a]!;
     for (let c = a + 1; c < Math.min(rc.length, a + 3); c++) {
@@ -193,25 +206,38 @@ export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[]): FixtureB
           const k = (xc - xa) / (yc - ya);
           if (!upright(k)) continue;
           const x0 = xa - k * ya;
-          const s = support(rc, x0, k);
+          tried++;
+          const s = support(rc, x0, k, [A, C]);
           if (s.cut < MIN_CROSSING_CUTS || s.cut < MIN_CUT_SHARE * s.met || s.evidence < MIN_EVIDENCE)
             continue;
           // A break stands out from the lines beside it: in a grid of same-width products every
           // boundary lines up, a fixture's edge is one line.
           const width = Math.min(A.width, C.width);
           let beside = 0;
-          for (const o of GRID_OFFSETS) beside = Math.max(beside, support(rc, x0 + o * width, k).evidence);
-          const evidence = s.evidence - beside;
-          if (evidence >= MIN_EVIDENCE) candidates.push({ x0, k, cut: s.cut, met: s.met, evidence, width });
+          // Beside: beyond the anchor cut on either side (a door frame's cut is wide).
+          const half = (A.cuts[p + 1]! - A.cuts[p]!) / 2;
+          for (const o of GRID_OFFSETS) {
+            const dx = half + o * width;
+            beside = Math.max(
+              beside,
+              support(rc, x0 - dx, k, [A, C]).evidence,
+              support(rc, x0 + dx, k, [A, C]).evidence,
+            );
+          }
+          if (s.evidence >= beside + GRID_MARGIN) candidates.push({ x0, k, evidence: s.evidence, width });
         }
       }
     }
   }
-  candidates.sort((p, q) => q.evidence - p.evidence || p.x0 - q.x0 || p.k - q.k);
+  // Of `tried` lines at random, one reaches evidence E with a chance of at most tried * e^-E
+  // (Bonferroni): the bar rises with the number of lines tried.
+  const bar = MIN_EVIDENCE + Math.log(Math.max(1, tried));
+  const strong = candidates.filter((c) => c.evidence >= bar);
+  strong.sort((p, q) => q.evidence - p.evidence || p.x0 - q.x0 || p.k - q.k);
   const breaks: (FixtureBreak & { width: number })[] = [];
   // Compared at mid height of the rows.
   const ym = lineY(rc[rc.length >> 1]!, (rc[rc.length >> 1]!.lo + rc[rc.length >> 1]!.hi) / 2);
-  for (const c of candidates) {
+  for (const c of strong) {
     const x = c.x0 + c.k * ym;
     if (
       breaks.some((br) => Math.abs(br.x0 + br.k * ym - x) < MIN_FIXTURE_WIDTH * Math.max(br.width, c.width))

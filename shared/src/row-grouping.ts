@@ -30,8 +30,8 @@ const MERGE_RESIDUAL = 0.15;
 const MERGE_GAP = 10;
 /** The photo's tilt is the median slope of this many links at least (a few would be noise). */
 const MIN_TILT_LINKS = 6;
-/** The photo's tilt weighs on a row's slope like products spread over this many product heights. */
-const SLOPE_PRIOR_SPAN = 2;
+/** The weight of the photo's tilt as a prior on each row's slope ({@link SlopePrior}), in product heights. */
+const SLOPE_PRIOR = 1;
 /** A group this many products wide has a slope of its own, which a merge must keep. */
 const SLOPE_EXTENT = 3;
 /** A box is stacked on another when its bottom is within this x the lower box's height of its top ... */
@@ -145,6 +145,13 @@ function linkNeighbours(b: Boxes, byX1: Int32Array, slope: number, usable: Uint8
   return next;
 }
 
+/** Number of links. */
+function links(next: Int32Array): number {
+  let n = 0;
+  for (const j of next) if (j >= 0) n++;
+  return n;
+}
+
 /** Median slope of linked neighbours' bottom edges (0 with fewer than `MIN_TILT_LINKS` links). */
 function linkSlope(b: Boxes, next: Int32Array): number {
   const slopes: number[] = [];
@@ -202,7 +209,8 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
   const tilt = linkSlope(b, next);
   if (tilt !== 0) next = linkNeighbours(b, byX1, tilt, usable);
   // Short rows take the photo's tilt unless their products say otherwise.
-  const prior = { slope: tilt, span: SLOPE_PRIOR_SPAN };
+  // With few links the tilt is 0 and worth less.
+  const prior = { slope: tilt, weight: SLOPE_PRIOR * Math.min(1, links(next) / MIN_TILT_LINKS) };
 
   // 1. Chains as the first groups.
   const uf = new UnionFind(n);

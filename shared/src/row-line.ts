@@ -29,11 +29,16 @@ export function medianInPlace(v: readonly number[] | Float64Array): number {
 const TUKEY_C = 0.5;
 const IRLS_ROUNDS = 4;
 
-/** A prior belief about a row's slope, worth as much as points spread over `span` x their scale. */
+/**
+ * A prior belief about a row's slope: a ridge penalty `(weight * scale)^2 * (slope - prior)^2` added
+ * to the weighted squared residuals, `scale` the points' median scale. It is worth as much as two
+ * points `weight * scale` on either side of the others: negligible for a long row, decisive for
+ * two boxes side by side.
+ */
 export interface SlopePrior {
   slope: number;
-  /** In units of the points' median scale. */
-  span: number;
+  /** In units of the points' median scale (0: no prior). */
+  weight: number;
 }
 
 /**
@@ -42,8 +47,8 @@ export interface SlopePrior {
  * intercept = median residual), then iteratively reweighted least squares with Tukey's biweight,
  * residuals measured in each point's own `scales[k]` (a product's height), so that one box that
  * straddles two shelves gets weight 0 instead of tilting the line. The slope is shrunk towards
- * `prior.slope` like a ridge penalty: a row a few products long takes the photo's slope, a long row
- * its own. The slope is clamped to `+-maxSlope`. O(m log m) for m points.
+ * `prior.slope` by a ridge penalty ({@link SlopePrior}): a row of a few products takes the photo's
+ * slope, a long row its own. The slope is clamped to `+-maxSlope`. O(m log m) for m points.
  */
 export function fitRowLine(
   xs: Float64Array,
@@ -51,7 +56,7 @@ export function fitRowLine(
   scales: Float64Array,
   idx: readonly number[],
   maxSlope: number,
-  prior: SlopePrior = { slope: 0, span: 0 },
+  prior: SlopePrior = { slope: 0, weight: 0 },
 ): RowLine {
   const m = idx.length;
   if (m === 0) return { slope: 0, intercept: 0 };
@@ -74,7 +79,7 @@ export function fitRowLine(
   const clamp = (s: number) => Math.max(-maxSlope, Math.min(maxSlope, s));
   let slope = clamp(slopes.length >= 3 ? medianInPlace(slopes) : prior.slope);
   const scale = medianInPlace(idx.map((i) => scales[i]!));
-  const ridge = (prior.span * scale) ** 2;
+  const ridge = (prior.weight * scale) ** 2;
   const res = new Float64Array(m);
   for (let k = 0; k < m; k++) res[k] = ys[idx[k]!]! - slope * xs[idx[k]!]!;
   let intercept = medianInPlace(res);
@@ -103,7 +108,7 @@ export function fitRowLine(
       sxx += w * (xs[i]! - mx) ** 2;
       sxy += w * (xs[i]! - mx) * (ys[i]! - my);
     }
-    const next = clamp((sxy + ridge * sw * prior.slope) / (sxx + ridge * sw || 1));
+    const next = clamp((sxy + ridge * prior.slope) / (sxx + ridge || 1));
     const nextIntercept = my - next * mx;
     const done = Math.abs(next - slope) < 1e-9 && Math.abs(nextIntercept - intercept) < 1e-6;
     slope = next;
