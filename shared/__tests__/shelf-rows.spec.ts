@@ -317,7 +317,9 @@ describe('analyzeShelf', () => {
           const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
           const { rows } = analysis;
           expect(rows.reduce((s, r) => s + r.count, 0)).toBe(boxes.length);
-          rows.forEach((r, k) => expect(Array.from(rowOf).filter((v) => v === k).length).toBe(r.count));
+          rows.forEach((r, k) => {
+            expect(Array.from(rowOf).filter((v) => v === k).length).toBe(r.count);
+          });
           for (const r of rows) {
             expect(r.line[0][0]).toBe(r.box[0]);
             expect(r.line[1][0]).toBe(r.box[2]);

@@ -458,8 +458,7 @@ function joinStacks(b: Boxes, rows: RowGroup[]): RowGroup[] {
     return false;
   };
   const order = rows.map((_, k) => k).sort((p, q) => info[q]!.base - info[p]!.base || p - q);
-  const into = Int32Array.from(rows, (_, k) => k); // the row each row ended up in
-  const find = (k: number): number => (into[k] === k ? k : (into[k] = find(into[k]!)));
+  const into = Int32Array.from(rows, (_, k) => k); // the row each row moved into
   for (const u of order) {
     const U = rows[u]!;
     const iu = info[u]!;
@@ -467,7 +466,7 @@ function joinStacks(b: Boxes, rows: RowGroup[]): RowGroup[] {
     for (const l of order) {
       const il = info[l]!;
       if (il.base <= iu.base) break; // only rows below u
-      if (find(l) !== l || rows[l]!.members.length < 2) continue;
+      if (into[l] !== l || rows[l]!.members.length < 2) continue;
       if (Math.min(iu.hi, il.hi) - Math.max(iu.lo, il.lo) <= 0) continue;
       let n = 0;
       for (const i of U.members) if (supported(i, sorted[l]!)) n++;
