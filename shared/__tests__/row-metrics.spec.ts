@@ -56,6 +56,31 @@ describe('evaluateRows', () => {
     expect(e.strayRate).toBeCloseTo(1 / 3, 12);
   });
 
+  it('tells merges of rows side by side from merges of shelves, and splits along a shelf from layers', () => {
+    // Two sections side by side at one height, and a third shelf below the left one.
+    const labelled: BoxXyxy[] = [
+      [0, 0, 200, 40],
+      [200, 0, 400, 40],
+      [0, 40, 200, 80],
+    ];
+    const left = strip(10, 20); // x 0..118
+    const right = strip(10, 20, 220);
+    const below = strip(10, 60);
+    // Row 0 joins both sections (side by side); row 1 joins the left section's last 4 and the shelf below.
+    const boxes = [...left, ...right, ...below];
+    const rowOf = [...Array(6).fill(0), ...Array(4).fill(1), ...Array(10).fill(0), ...Array(10).fill(1)];
+    const e = evaluateRows([{ boxes, rowOf, labelled }]);
+    expect(e.mergedRows).toBe(2);
+    expect(e.mergedSideBySide).toBe(1);
+    // The left section is cut along the shelf (x 0..58 | 72..118); the one below is whole.
+    expect(e.splitRows).toBe(1);
+    expect(e.splitSideBySide).toBe(1);
+    // Layers: the same x-range, two rows.
+    const layered = evaluateRows([{ boxes: left, rowOf: left.map((_, i) => i % 2), labelled }]);
+    expect(layered.splitRows).toBe(1);
+    expect(layered.splitSideBySide).toBe(0);
+  });
+
   it('ignores shares under 20 % and rows with fewer than 3 labelled detections', () => {
     // Row 0: 9 of shelf 0 + 1 of shelf 1 (10 %) -> not merged; shelf 0 has one box in row 1 (10 %) -> not split.
     const boxes = [...strip(10, 20), ...strip(2, 60)];
@@ -72,9 +97,10 @@ describe('evaluateRows', () => {
     const boxes = [...strip(10, 20), ...strip(3, 20, 400), ...strip(10, 60)];
     const rowOf = [...Array(13).fill(0), ...Array(10).fill(1)];
     const e = evaluateRows([{ boxes, rowOf, labelled: shelves, counted: [{ row: 0, count: 12 }] }]);
-    expect(e.counted).toEqual([{ photo: 0, row: 0, count: 12, detector: 10, rows: 13 }]);
+    expect(e.counted).toEqual([{ photo: 0, row: 0, count: 12, detector: 10, rows: 13, rowsInSpan: 10 }]);
     expect(e.detectorCountMape).toBeCloseTo((100 * 2) / 12, 10);
     expect(e.rowsCountMape).toBeCloseTo((100 * 1) / 12, 10);
+    expect(e.rowsInSpanCountMape).toBeCloseTo((100 * 2) / 12, 10);
     expect(evaluateRows([]).rowsCountMape).toBeNaN();
   });
 

@@ -22,15 +22,17 @@ const MAX_LEAN = 0.05;
 const CROSSING_REACH = 2;
 /** Rows with fewer members are not evidence for or against a break. */
 const MIN_ROW = 4;
-/** A break needs boundaries in this many rows that cross it ... */
-const MIN_CROSSING_CUTS = 3;
-/** ... and in this share of the rows crossing it ... */
+/** A row ending within this x its product width of a line is cut by it. */
+const END_REACH = 0.5;
+/** A break cuts this many rows (at a boundary or an end) ... */
+const MIN_CUT_ROWS = 3;
+/** ... and this share of the rows it meets ... */
 const MIN_CUT_SHARE = 0.8;
 /**
  * ... with a log-likelihood ratio against a line at random of at least this plus the log of the
- * number of lines tried: at most e^-8 (1 in 3,000) that any line at random gets through.
+ * number of (distinct) lines tried: at most e^-6 (1 in 400) that any line at random gets through.
  */
-const MIN_EVIDENCE = 8;
+const MIN_EVIDENCE = 6;
 /**
  * Offsets, in product widths beyond the cut on either side, of the parallel lines a break must beat
  * (in a grid of same-width products every boundary lines up).
@@ -142,10 +144,13 @@ function meet(r: RowBoundaries, x0: number, k: number): number {
 }
 
 /**
- * How a line fares against the rows that cross it (reaching `CROSSING_REACH` products beyond it on
- * both sides): how many it cuts, how many it meets, and the log-likelihood ratio of "a break cuts
- * every row" against "a line at random", which meets a cut as wide as the one it meets with that
- * cut's {@link cutChance}. The `anchors`, rows the line was drawn through, add no evidence.
+ * How a line fares against the rows: `cut` counts the rows it meets at a boundary or at an end,
+ * `crossing` those of them it crosses (reaching `CROSSING_REACH` products beyond it on both sides),
+ * `met` the rows it crosses or ends, and `evidence` is the log-likelihood ratio of "a break cuts
+ * every row" against "a line at random": that one meets a cut as wide as the one it meets with that
+ * cut's {@link cutChance}, and a row's end with the share of the row's reach taken by its end zones.
+ * Rows between an end zone and `CROSSING_REACH` are ignored. The `anchors`, rows the line was drawn
+ * through, add no evidence.
  */
 function support(
   rows: readonly RowBoundaries[],
@@ -154,70 +159,108 @@ function support(
   anchors: readonly RowBoundaries[] = [],
 ) {
   let cut = 0;
+  let crossing = 0;
   let met = 0;
   let evidence = 0;
   for (const s of rows) {
     const xs = meet(s, x0, k);
+    const end = END_REACH * s.width;
     const inner = CROSSING_REACH * s.width;
-    if (xs < s.lo + inner || xs > s.hi - inner) continue;
-    met++;
-    const chance = cutChance(s, xs);
-    if (chance >= 0) cut++;
+    let chance: number;
+    if (Math.abs(xs - s.lo) <= end || Math.abs(xs - s.hi) <= end) {
+      met++;
+      cut++;
+      chance = clampChance((4 * end) / (s.hi - s.lo + 2 * end));
+    } else if (xs >= s.lo + inner && xs <= s.hi - inner) {
+      met++;
+      chance = cutChance(s, xs);
+      if (chance >= 0) {
+        cut++;
+        crossing++;
+      }
+    } else continue;
     // The rows a line was drawn through are cut by construction: no evidence.
     if (anchors.includes(s)) continue;
     evidence += chance >= 0 ? -Math.log(chance) : Math.log(1 - s.chance);
   }
-  return { cut, met, evidence };
+  return { cut, crossing, met, evidence };
+}
+
+/**
+ * Points a break line may be drawn through: each end of the row, the middle of each cut, and across
+ * a cut wider than a product points half a product apart (a door frame's cut is wide, and the line
+ * through the frame of every shelf need not pass the middle of each).
+ */
+function anchorPoints(r: RowBoundaries): { x: number; half: number }[] {
+  const out = [
+    { x: r.lo, half: 0 },
+    { x: r.hi, half: 0 },
+  ];
+  for (let c = 0; c < r.cuts.length; c += 2) {
+    const from = r.cuts[c]!;
+    const to = r.cuts[c + 1]!;
+    const half = (to - from) / 2;
+    out.push({ x: from + half, half });
+    for (let x = from + r.width / 2; x < to - r.width / 4; x += r.width / 2) out.push({ x, half });
+  }
+  return out;
 }
 
 /**
  * Finds fixture breaks: near-vertical lines along which every shelf is cut. A door frame or a
  * gondola upright ends each shelf board at the same place, so along it the products of every row
- * part (an empty stretch) or just meet (boxes touching); inside a fixture, products of different
- * rows have different widths and no line runs through their boundaries in row after row.
- * Candidates are the lines through a boundary of one row and a boundary of one of the next two rows
- * (leaning at most `MAX_LEAN`); a line is a break when at least `MIN_CROSSING_CUTS` rows that reach
- * `CROSSING_REACH` products beyond it on both sides meet it at a boundary, and `MIN_CUT_SHARE` of all
- * rows it meets are cut there (a boundary or a row end). The best supported win first and suppress
- * candidates within `MIN_FIXTURE_WIDTH` products. Only rows of at least `MIN_ROW` products count.
- * O(R * c^2 * R log c) for R rows of c boundaries each.
+ * part (an empty stretch), just meet (boxes touching) or the row ends; inside a fixture, products
+ * of different rows have different widths and no line runs through their boundaries row after row.
+ * Candidates are the lines through a boundary or end of one row and one of the next two rows
+ * (leaning at most `MAX_LEAN` from upright or from the roll). A line is a break when it cuts at
+ * least `MIN_CUT_ROWS` rows, crosses at least one of them (else it splits nothing), cuts
+ * `MIN_CUT_SHARE` of the rows it meets, stands out from the lines beside it, and its evidence
+ * against chance ({@link support}) clears a bar that rises with the number of lines tried. The best
+ * win first and suppress candidates within `MIN_FIXTURE_WIDTH` products. Only rows of at least
+ * `MIN_ROW` products count. O(R^2 c^2) for R rows of c boundaries each.
  */
 export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[]): FixtureBreak[] {
   const rc = rows
     .filter((g) => g.members.length >= MIN_ROW)
     .map((g) => rowBoundaries(b, g))
     .sort((p, q) => lineY(p, (p.lo + p.hi) / 2) - lineY(q, (q.lo + q.hi) / 2));
-  if (rc.length < MIN_CROSSING_CUTS) return [];
+  if (rc.length < MIN_CUT_ROWS) return [];
   const roll = medianInPlace(rc.map((r) => r.slope));
   const upright = (k: number) => Math.abs(k) <= MAX_LEAN || Math.abs(k + roll) <= MAX_LEAN;
+  const anchors = rc.map(anchorPoints);
   const candidates: { x0: number; k: number; evidence: number; width: number }[] = [];
-  let tried = 0;
+  // Lines tried, told apart at a quarter product and 0.01 of lean at mid height: nearby lines are
+  // nearly the same test, and the bar below counts independent ones.
+  const ym = lineY(rc[rc.length >> 1]!, (rc[rc.length >> 1]!.lo + rc[rc.length >> 1]!.hi) / 2);
+  const grain = medianInPlace(rc.map((r) => r.width)) / 4;
+  const tried = new Set<number>();
   for (let a = 0; a < rc.length; a++) {
     const A = rc[a]!;
     for (let c = a + 1; c < Math.min(rc.length, a + 3); c++) {
       const C = rc[c]!;
-      for (let p = 0; p < A.cuts.length; p += 2) {
-        const xa = (A.cuts[p]! + A.cuts[p + 1]!) / 2;
-        const ya = lineY(A, xa);
-        for (let q = 0; q < C.cuts.length; q += 2) {
-          const xc = (C.cuts[q]! + C.cuts[q + 1]!) / 2;
-          const yc = lineY(C, xc);
+      for (const pa of anchors[a]!) {
+        const ya = lineY(A, pa.x);
+        for (const pc of anchors[c]!) {
+          const yc = lineY(C, pc.x);
           if (yc - ya <= 0) continue;
-          const k = (xc - xa) / (yc - ya);
+          const k = (pc.x - pa.x) / (yc - ya);
           if (!upright(k)) continue;
-          const x0 = xa - k * ya;
-          tried++;
+          const x0 = pa.x - k * ya;
+          tried.add(Math.round((x0 + k * ym) / grain) * 1000 + Math.round(k * 100));
           const s = support(rc, x0, k, [A, C]);
-          if (s.cut < MIN_CROSSING_CUTS || s.cut < MIN_CUT_SHARE * s.met || s.evidence < MIN_EVIDENCE)
+          if (
+            s.cut < MIN_CUT_ROWS ||
+            s.crossing < 1 ||
+            s.cut < MIN_CUT_SHARE * s.met ||
+            s.evidence < MIN_EVIDENCE
+          )
             continue;
-          // A break stands out from the lines beside it: in a grid of same-width products every
-          // boundary lines up, a fixture's edge is one line.
+          // A break stands out from the lines beside it (beyond the anchor cut, a door frame's cut
+          // is wide): in a grid of same-width products every boundary lines up.
           const width = Math.min(A.width, C.width);
           let beside = 0;
-          // Beside: beyond the anchor cut on either side (a door frame's cut is wide).
-          const half = (A.cuts[p + 1]! - A.cuts[p]!) / 2;
           for (const o of GRID_OFFSETS) {
-            const dx = half + o * width;
+            const dx = pa.half + o * width;
             beside = Math.max(
               beside,
               support(rc, x0 - dx, k, [A, C]).evidence,
@@ -231,12 +274,10 @@ export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[]): FixtureB
   }
   // Of `tried` lines at random, one reaches evidence E with a chance of at most tried * e^-E
   // (Bonferroni): the bar rises with the number of lines tried.
-  const bar = MIN_EVIDENCE + Math.log(Math.max(1, tried));
+  const bar = MIN_EVIDENCE + Math.log(Math.max(1, tried.size));
   const strong = candidates.filter((c) => c.evidence >= bar);
   strong.sort((p, q) => q.evidence - p.evidence || p.x0 - q.x0 || p.k - q.k);
   const breaks: (FixtureBreak & { width: number })[] = [];
-  // Compared at mid height of the rows.
-  const ym = lineY(rc[rc.length >> 1]!, (rc[rc.length >> 1]!.lo + rc[rc.length >> 1]!.hi) / 2);
   for (const c of strong) {
     const x = c.x0 + c.k * ym;
     if (
