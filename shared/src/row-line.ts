@@ -14,15 +14,44 @@ export function lineY(line: RowLine, x: number): number {
   return line.intercept + line.slope * x;
 }
 
-/** Median of a list (a typed array is sorted in place, a plain array copied); NaN when empty. */
+/** Moves the k-th smallest of `a` to `a[k]`, smaller ones before it (Hoare's quickselect, O(n) expected). */
+function select(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/**
+ * Median of a list (a typed array is reordered in place, a plain array copied); NaN when empty or
+ * with a NaN inside. O(n) expected (quickselect).
+ */
 export function medianInPlace(v: readonly number[] | Float64Array): number {
   const n = v.length;
   if (n === 0) return Number.NaN;
-  // A typed array sorts numerically without a comparator callback, several times faster.
   const a = v instanceof Float64Array ? v : Float64Array.from(v);
-  a.sort();
+  for (let i = 0; i < n; i++) if (Number.isNaN(a[i]!)) return Number.NaN;
   const m = n >> 1;
-  return n % 2 === 1 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+  select(a, m);
+  if (n % 2 === 1) return a[m]!;
+  let below = a[0]!;
+  for (let i = 1; i < m; i++) if (a[i]! > below) below = a[i]!;
+  return (below + a[m]!) / 2;
 }
 
 /** Tukey's biweight: weights fall to 0 at residual = `TUKEY_C` x the point's scale. */
@@ -61,6 +90,23 @@ export function fitRowLine(
   const m = idx.length;
   if (m === 0) return { slope: 0, intercept: 0 };
   if (m === 1) return { slope: prior.slope, intercept: ys[idx[0]!]! - prior.slope * xs[idx[0]!]! };
+  const clamp = (s: number) => Math.max(-maxSlope, Math.min(maxSlope, s));
+  const scale = medianInPlace(Float64Array.from(idx, (i) => scales[i]!));
+  const ridge = (prior.weight * scale) ** 2;
+  const { slope, intercept } = robustStart(xs, ys, scales, idx, clamp, prior);
+  return irls(xs, ys, scales, idx, clamp, prior, ridge, slope, intercept);
+}
+
+/** Slope = median of the slopes between x-neighbours at least half a scale apart; intercept = median residual. */
+function robustStart(
+  xs: Float64Array,
+  ys: Float64Array,
+  scales: Float64Array,
+  idx: readonly number[],
+  clamp: (s: number) => number,
+  prior: SlopePrior,
+): RowLine {
+  const m = idx.length;
   const order = idx.slice().sort((a, b) => xs[a]! - xs[b]! || a - b);
   const slopes: number[] = [];
   for (let k = 1; k < m; k++) {
@@ -76,13 +122,24 @@ export function fitRowLine(
       }
     }
   }
-  const clamp = (s: number) => Math.max(-maxSlope, Math.min(maxSlope, s));
-  let slope = clamp(slopes.length >= 3 ? medianInPlace(slopes) : prior.slope);
-  const scale = medianInPlace(idx.map((i) => scales[i]!));
-  const ridge = (prior.weight * scale) ** 2;
+  const slope = clamp(slopes.length >= 3 ? medianInPlace(slopes) : prior.slope);
   const res = new Float64Array(m);
   for (let k = 0; k < m; k++) res[k] = ys[idx[k]!]! - slope * xs[idx[k]!]!;
-  let intercept = medianInPlace(res);
+  return { slope, intercept: medianInPlace(res) };
+}
+
+/** Iteratively reweighted least squares (Tukey's biweight) with the ridge towards the prior slope. */
+function irls(
+  xs: Float64Array,
+  ys: Float64Array,
+  scales: Float64Array,
+  idx: readonly number[],
+  clamp: (s: number) => number,
+  prior: SlopePrior,
+  ridge: number,
+  slope: number,
+  intercept: number,
+): RowLine {
   for (let round = 0; round < IRLS_ROUNDS; round++) {
     // Weighted least squares around the weighted mean x (numerically stable for large x).
     let sw = 0;
