@@ -122,6 +122,7 @@ function robustStart(
       }
     }
   }
+  // Fewer than 3 slopes say little: start from the prior (the ridge then weighs the data).
   const slope = clamp(slopes.length >= 3 ? medianInPlace(slopes) : prior.slope);
   const res = new Float64Array(m);
   for (let k = 0; k < m; k++) res[k] = ys[idx[k]!]! - slope * xs[idx[k]!]!;
@@ -165,7 +166,8 @@ function irls(
       sxx += w * (xs[i]! - mx) ** 2;
       sxy += w * (xs[i]! - mx) * (ys[i]! - my);
     }
-    const next = clamp((sxy + ridge * prior.slope) / (sxx + ridge || 1));
+    // Weighted points without spread and no prior fix no slope: keep the current one.
+    const next = sxx + ridge > 0 ? clamp((sxy + ridge * prior.slope) / (sxx + ridge)) : slope;
     const nextIntercept = my - next * mx;
     const done = Math.abs(next - slope) < 1e-9 && Math.abs(nextIntercept - intercept) < 1e-6;
     slope = next;
