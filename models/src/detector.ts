@@ -1,11 +1,11 @@
 import {
   computeLetterbox,
-  type Detection,
   LETTERBOX_PAD_VALUE,
   type Letterbox,
   parseModelMetadata,
   pixelsToChw,
   postprocess,
+  type RawDetection,
 } from '@shelfwatch/shared';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
@@ -73,7 +73,12 @@ export class Detector {
   }
 
   /** Detections in source pixels. */
-  async detect(input: string | Buffer, conf: number, iou: number, maxDetections = 300): Promise<Detection[]> {
+  async detect(
+    input: string | Buffer,
+    conf: number,
+    iou: number,
+    maxDetections = 300,
+  ): Promise<RawDetection[]> {
     const [h, w] = this.imgsz;
     const p = await prepareImage(input, w, h);
     const o = await this.infer(p.tensor);

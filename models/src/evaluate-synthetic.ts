@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   type BoxXyxy,
-  type Detection,
   type EvaluationResult,
   evaluateDetections,
   postprocess,
+  type RawDetection,
 } from '@shelfwatch/shared';
 import type { Detector } from './detector.js';
 import { prepareImage } from './detector.js';
@@ -41,7 +41,12 @@ export async function runSet(det: Detector, files: readonly string[]): Promise<R
   return { outputs };
 }
 
-export function detectAll(raw: RawOutputs, conf: number, iou: number, maxDetections: number): Detection[][] {
+export function detectAll(
+  raw: RawOutputs,
+  conf: number,
+  iou: number,
+  maxDetections: number,
+): RawDetection[][] {
   return raw.outputs.map((o) =>
     postprocess(o.data, o.dims, { letterbox: o.letterbox, conf, iou, maxDetections }),
   );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeShelf, analyzeShelfWithMembers, type BoxXyxy } from '../src/index.js';
+import { analyzeShelf, analyzeShelfWithMembers, attachShelfRows, type BoxXyxy } from '../src/index.js';
 
 const det = (box: BoxXyxy) => ({ box, score: 0.9, label: 'product' });
 
@@ -9,32 +9,135 @@ function row(lefts: number[], width: number, bottom: number, heights: number[]):
   return lefts.map((x, i) => [x, bottom - heights[i % heights.length]!, x + width, bottom]);
 }
 
+/** Small deterministic PRNG (mulberry32) for constructed layouts. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A product on shelf `shelf` as the corners of its front face (before any camera transform). */
+interface Product {
+  shelf: number;
+  corners: [number, number][];
+}
+
+/** Products of random widths and heights on `shelves` shelves `pitch` apart, `missing` of them left out. */
+function shelfLayout(
+  seed: number,
+  { shelves, perShelf, pitch = 130, x0 = 0, missing = 0, firstShelf = 0 }: Record<string, number>,
+): Product[] {
+  const r = rng(seed);
+  const out: Product[] = [];
+  for (let s = 0; s < shelves!; s++) {
+    const floor = (s + 1) * pitch;
+    let x = x0!;
+    for (let k = 0; k < perShelf!; k++) {
+      const w = 30 + r() * 25;
+      const h = 55 + r() * 50;
+      if (r() >= missing!) {
+        out.push({
+          shelf: firstShelf! + s,
+          corners: [
+            [x, floor - h],
+            [x + w, floor - h],
+            [x + w, floor],
+            [x, floor],
+          ],
+        });
+      }
+      x += w + 1 + r() * 6;
+    }
+  }
+  return out;
+}
+
+/** The detector's view of a product: the axis-aligned box around its (transformed) corners. */
+function boxOf(corners: [number, number][], map: (p: [number, number]) => [number, number]): BoxXyxy {
+  const pts = corners.map(map);
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+const rotate =
+  (deg: number) =>
+  ([x, y]: [number, number]): [number, number] => {
+    const t = (deg * Math.PI) / 180;
+    return [x * Math.cos(t) - y * Math.sin(t), x * Math.sin(t) + y * Math.cos(t)];
+  };
+
+/**
+ * Pairs of detections grouped differently from the truth: same row but different shelves, or the
+ * other way round (empty when the rows are exactly the shelves).
+ */
+function membershipErrors(rowOf: ArrayLike<number>, truth: readonly number[]): string[] {
+  const errors: string[] = [];
+  for (let i = 0; i < truth.length; i++) {
+    for (let j = i + 1; j < truth.length; j++) {
+      if ((rowOf[i] === rowOf[j]) !== (truth[i] === truth[j]))
+        errors.push(`${i} (shelf ${truth[i]}, row ${rowOf[i]}) vs ${j} (shelf ${truth[j]}, row ${rowOf[j]})`);
+    }
+  }
+  return errors;
+}
+
+/** The row line's height at x. */
+const lineAt = (line: [[number, number], [number, number]], x: number) =>
+  line[0][1] + ((line[1][1] - line[0][1]) * (x - line[0][0])) / (line[1][0] - line[0][0] || 1);
+
 describe('analyzeShelf', () => {
-  it('returns no rows for no detections and one row for one box', () => {
+  it('returns no rows for no detections and one row along the bottom of one box', () => {
     expect(analyzeShelf([])).toEqual({ rows: [] });
-    expect(analyzeShelf([det([1, 2, 3, 4])])).toEqual({ rows: [{ box: [1, 2, 3, 4], count: 1, gaps: [] }] });
+    expect(analyzeShelf([det([1, 2, 3, 4])])).toEqual({
+      rows: [
+        {
+          box: [1, 2, 3, 4],
+          line: [
+            [1, 4],
+            [3, 4],
+          ],
+          count: 1,
+          gaps: [],
+        },
+      ],
+    });
   });
 
-  it('groups three shelves top to bottom and finds a gap wider than the median product', () => {
+  it('groups three shelves top to bottom and finds a gap wider than the products beside it', () => {
     const top = row([0, 55, 110, 165, 220], 50, 100, [100, 90, 95]);
-    // Middle shelf: products at 0, 55, 110 then 260, 315 -> empty stretch 160..260 (100 px > 50 px median width).
+    // Middle shelf: products at 0, 55, 110 then 260, 315 -> empty stretch 160..260 (100 px > 50 px wide products).
     const middle = row([0, 55, 110, 260, 315], 50, 220, [100, 92]);
     const bottom = row([0, 52, 104, 156], 50, 340, [100]);
     const shuffled = [...bottom, ...top, ...middle].reverse().map(det);
     const { rows } = analyzeShelf(shuffled);
     expect(rows.map((r) => r.count)).toEqual([5, 5, 4]);
     expect(rows[0]!.box).toEqual([0, 0, 270, 100]);
+    expect(rows[0]!.line).toEqual([
+      [0, 100],
+      [270, 100],
+    ]);
     expect(rows[0]!.gaps).toEqual([]);
-    // Band of the middle row: median top of [120,128,120,128,120] = 120, median bottom 220.
+    // Over the line (y 220), up to the median height of the neighbours (100).
     expect(rows[1]!.gaps).toEqual([[160, 120, 260, 220]]);
     expect(rows[2]!.gaps).toEqual([]); // 2 px spacing is not a gap
   });
 
-  it('tells which row each detection belongs to', () => {
+  it('gives each detection its row, the index into shelf.rows', () => {
     const boxes = [...row([0, 55], 50, 220, [100]), ...row([0, 55, 110], 50, 100, [100])].map(det);
     const { analysis, rowOf } = analyzeShelfWithMembers(boxes);
     expect(analysis).toEqual(analyzeShelf(boxes));
     expect(Array.from(rowOf)).toEqual([1, 1, 0, 0, 0]);
+    const { detections, shelf } = attachShelfRows(boxes);
+    expect(shelf).toEqual(analysis);
+    expect(detections.map((d) => d.row)).toEqual([1, 1, 0, 0, 0]);
+    expect(detections[0]).toEqual({ ...boxes[0], row: 1 });
+    expect(boxes[0]).not.toHaveProperty('row'); // copies, the input is left alone
   });
 
   it('honours gapFactor', () => {
@@ -43,17 +146,43 @@ describe('analyzeShelf', () => {
     expect(analyzeShelf(boxes, { gapFactor: 0.5 }).rows[0]!.gaps).toEqual([[160, 0, 200, 100]]);
   });
 
-  it('does not merge neighbouring shelves through one tall box', () => {
+  it('measures gaps in the row’s own scale where products shrink along it', () => {
+    // A row seen at an angle: widths fall from 60 to 20 px. A 30 px stretch among the far, 20 px
+    // products is a missing product; the same 30 px among the near, 60 px ones is not.
+    const boxes: BoxXyxy[] = [];
+    let x = 0;
+    for (let k = 0; k < 16; k++) {
+      const w = 60 - (40 * k) / 15;
+      boxes.push([x, 200 - 2 * w, x + w, 200]);
+      x += w + (k === 2 || k === 12 ? 30 : 1);
+    }
+    const { rows } = analyzeShelf(boxes.map(det));
+    expect(rows.length).toBe(1);
+    expect(rows[0]!.gaps.length).toBe(1);
+    const [gx1, , gx2] = rows[0]!.gaps[0]!;
+    expect(gx1).toBeCloseTo(boxes[12]![2], 6);
+    expect(gx2).toBeCloseTo(boxes[13]![0], 6);
+  });
+
+  it('does not merge neighbouring shelves through one tall box, nor let it tilt a row', () => {
     const top = row([0, 55, 110, 165], 50, 100, [100, 95]);
     const bottom = row([0, 55, 110, 165], 50, 215, [100, 95]);
     const tall: BoxXyxy = [230, 5, 280, 215]; // e.g. a false detection spanning both shelves
-    const { rows } = analyzeShelf([...top, tall, ...bottom].map(det));
-    expect(rows.length).toBe(2);
-    expect(rows.reduce((s, r) => s + r.count, 0)).toBe(9);
-    // The tall box joins the row it overlaps best (the bottom one, ratio 1.0 vs 0.97).
-    expect(rows[1]!.count).toBe(5);
-    expect(rows[0]!.box[1]).toBe(0);
-    expect(rows[1]!.box[3]).toBe(215);
+    const { analysis, rowOf } = analyzeShelfWithMembers([...top, tall, ...bottom].map(det));
+    expect(analysis.rows.length).toBe(2);
+    // Its bottom stands on the lower shelf.
+    expect(Array.from(rowOf)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1]);
+    for (const r of analysis.rows) expect(Math.abs(r.line[1][1] - r.line[0][1])).toBeLessThan(1e-6);
+  });
+
+  it('keeps a straddling box from tilting a row (robust fit)', () => {
+    const shelf = row([0, 55, 110, 165, 220, 275, 330, 385], 50, 300, [100, 90]);
+    const sunk: BoxXyxy = [440, 240, 490, 340]; // one box 40 px below the shelf line
+    const { rows } = analyzeShelf([...shelf, sunk].map(det));
+    expect(rows.length).toBe(1);
+    expect(rows[0]!.count).toBe(9);
+    expect(lineAt(rows[0]!.line, 0)).toBeCloseTo(300, 0);
+    expect(lineAt(rows[0]!.line, 490)).toBeCloseTo(300, 0);
   });
 
   it('keeps tall bottles and short cans standing on the same shelf in one row', () => {
@@ -65,76 +194,92 @@ describe('analyzeShelf', () => {
     expect(rows[1]!.gaps).toEqual([]);
   });
 
-  it('keeps rows together on a photo taken with the phone rolled by 8 degrees', () => {
-    // 3 shelves of 12 products (50x100, 5 px apart, one missing in the middle row), rotated about the
-    // origin: across a 655 px row the bottom edge drifts by 655 * tan(8deg) = 92 px, nearly a product
-    // height, so horizontal bands alone would split each row.
-    const t = (8 * Math.PI) / 180;
-    const rot = ([x1, y1, x2, y2]: BoxXyxy): BoxXyxy => {
-      const cx = (x1 + x2) / 2;
-      const cy = (y1 + y2) / 2;
-      const rx = cx * Math.cos(t) - cy * Math.sin(t);
-      const ry = cx * Math.sin(t) + cy * Math.cos(t);
-      return [rx - (x2 - x1) / 2, ry - (y2 - y1) / 2, rx + (x2 - x1) / 2, ry + (y2 - y1) / 2];
+  it('follows converging rows of a shelf unit seen at an angle, each with its own slope', () => {
+    // Five shelves on a wall seen from its left end: rows converge towards the middle height on the
+    // right, so the top shelf slopes down the image (+0.13) and the bottom one up (-0.13), and
+    // products shrink along the rows.
+    const products = shelfLayout(7, { shelves: 5, perShelf: 18, missing: 0.1 });
+    const warp = ([x, y]: [number, number]): [number, number] => {
+      const d = 1 + x / 2000;
+      return [x / d, (y - 390) / d + 390];
     };
-    const lefts = Array.from({ length: 12 }, (_, i) => i * 55);
-    const boxes = [
-      ...row(lefts, 50, 100, [100]),
-      ...row(
-        lefts.filter((_, i) => i !== 5 && i !== 6),
-        50,
-        220,
-        [100],
+    const boxes = products.map((p) => boxOf(p.corners, warp));
+    const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
+    expect(
+      membershipErrors(
+        rowOf,
+        products.map((p) => p.shelf),
       ),
-      ...row(lefts, 50, 340, [100]),
-    ].map(rot);
-    const { rows } = analyzeShelf(boxes.map(det));
-    expect(rows.map((r) => r.count)).toEqual([12, 10, 12]);
-    expect(rows[1]!.gaps.length).toBe(1);
-    const [gx1, gy1, gx2, gy2] = rows[1]!.gaps[0]!;
-    // The gap sits where products 5 and 6 were (rotated), i.e. around their centres.
-    const missing = rot([5 * 55, 120, 6 * 55 + 50, 220]);
-    expect((gx1 + gx2) / 2).toBeCloseTo((missing[0] + missing[2]) / 2, 0);
-    expect((gy1 + gy2) / 2).toBeCloseTo((missing[1] + missing[3]) / 2, 0);
+    ).toEqual([]);
+    const slopes = analysis.rows.map((r) => (r.line[1][1] - r.line[0][1]) / (r.line[1][0] - r.line[0][0]));
+    expect(slopes[0]).toBeGreaterThan(0.1);
+    expect(slopes[4]).toBeLessThan(-0.1);
+    // Each line runs along its products' bottoms.
+    boxes.forEach((b, i) => {
+      const r = analysis.rows[rowOf[i]!]!;
+      expect(Math.abs(b[3] - lineAt(r.line, (b[0] + b[2]) / 2))).toBeLessThan(0.1 * (b[3] - b[1]));
+    });
   });
 
-  it('recovers every shelf of random dense layouts with mixed heights and a slight roll (property)', () => {
-    const product = fc.record({
-      w: fc.integer({ min: 30, max: 60 }),
-      h: fc.integer({ min: 45, max: 110 }),
-      space: fc.integer({ min: 1, max: 8 }),
-      sink: fc.integer({ min: -4, max: 4 }),
-      present: fc.integer({ min: 0, max: 9 }).map((v) => v > 0),
-    });
-    const shelves = fc.array(fc.array(product, { minLength: 4, maxLength: 25 }), {
-      minLength: 1,
-      maxLength: 5,
-    });
+  it('puts products stacked two high in the row of the shelf they stand on', () => {
+    // Shelves 260 px apart; on the lower one, 6 of 10 products carry a second, identical one on top.
+    const lower = row([0, 55, 110, 165, 220, 275, 330, 385, 440, 495], 50, 520, [100]);
+    const stacked = [1, 2, 3, 6, 7, 8].map((k): BoxXyxy => [lower[k]![0], 320, lower[k]![2], 420]);
+    const upper = row([0, 55, 110, 165, 220, 275, 330], 50, 260, [110, 95]);
+    const boxes = [...upper, ...lower, ...stacked];
+    const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
+    expect(
+      membershipErrors(rowOf, [...upper.map(() => 0), ...lower.map(() => 1), ...stacked.map(() => 1)]),
+    ).toEqual([]);
+    expect(analysis.rows.map((r) => r.count)).toEqual([7, 16]);
+    // The line stays on the shelf, under the stacks.
+    expect(lineAt(analysis.rows[1]!.line, 200)).toBeCloseTo(520, 0);
+  });
+
+  it('gives two fixtures side by side (cooler doors) their own rows, with no gap over the frame', () => {
+    // Two doors of 8 shelves at the same heights, 60 px of door frame between them.
+    const left = shelfLayout(11, { shelves: 8, perShelf: 14 });
+    const leftEdge = Math.max(...left.map((p) => p.corners[1]![0]));
+    const right = shelfLayout(12, { shelves: 8, perShelf: 14, x0: leftEdge + 60, firstShelf: 8 });
+    const products = [...left, ...right];
+    const boxes = products.map((p) => boxOf(p.corners, (q) => q));
+    const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
+    expect(
+      membershipErrors(
+        rowOf,
+        products.map((p) => p.shelf),
+      ),
+    ).toEqual([]);
+    expect(analysis.rows.length).toBe(16);
+    for (const r of analysis.rows) {
+      const side = r.box[0] < leftEdge ? 'left' : 'right';
+      for (const g of r.gaps) {
+        if (side === 'left') expect(g[2]).toBeLessThanOrEqual(leftEdge);
+        else expect(g[0]).toBeGreaterThanOrEqual(leftEdge + 60);
+      }
+    }
+  });
+
+  it('recovers every shelf of layouts rolled by up to 10 degrees, with missing products (property)', () => {
     fc.assert(
-      fc.property(shelves, fc.integer({ min: -5, max: 5 }), (layout, deg) => {
-        const t = (deg * Math.PI) / 180;
-        const boxes: BoxXyxy[] = [];
-        const expected: number[] = [];
-        layout.forEach((items, r) => {
-          const floor = 130 * (r + 1); // shelf pitch 130 px, products at most 114 px tall
-          let x = 0;
-          let count = 0;
-          for (const p of items) {
-            if (p.present) {
-              const cx = x + p.w / 2;
-              const cy = floor + p.sink - p.h / 2;
-              const rx = cx * Math.cos(t) - cy * Math.sin(t);
-              const ry = cx * Math.sin(t) + cy * Math.cos(t);
-              boxes.push([rx - p.w / 2, ry - p.h / 2, rx + p.w / 2, ry + p.h / 2]);
-              count++;
-            }
-            x += p.w + p.space;
-          }
-          if (count > 0) expected.push(count);
-        });
-        expect(analyzeShelf(boxes.map(det)).rows.map((r) => r.count)).toEqual(expected);
-      }),
-      { numRuns: 200 },
+      fc.property(
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 4, max: 25 }),
+        fc.integer({ min: -10, max: 10 }),
+        (seed, shelves, perShelf, deg) => {
+          const products = shelfLayout(seed, { shelves, perShelf, missing: 0.1, pitch: 150 });
+          const boxes = products.map((p) => boxOf(p.corners, rotate(deg)));
+          const { rowOf } = analyzeShelfWithMembers(boxes.map(det));
+          expect(
+            membershipErrors(
+              rowOf,
+              products.map((p) => p.shelf),
+            ),
+          ).toEqual([]);
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 
@@ -155,7 +300,7 @@ describe('analyzeShelf', () => {
     );
   });
 
-  it('counts every box once and keeps gaps inside their row (property)', () => {
+  it('counts every box once and keeps gaps and lines inside their row (property)', () => {
     fc.assert(
       fc.property(
         fc.array(
@@ -165,13 +310,19 @@ describe('analyzeShelf', () => {
             fc.integer({ min: 1, max: 80 }),
             fc.integer({ min: 1, max: 120 }),
           ),
-          { maxLength: 40 },
+          { maxLength: 60 },
         ),
         (specs) => {
           const boxes = specs.map(([x, y, w, h]): BoxXyxy => [x, y, x + w, y + h]);
-          const { rows } = analyzeShelf(boxes.map(det));
+          const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
+          const { rows } = analysis;
           expect(rows.reduce((s, r) => s + r.count, 0)).toBe(boxes.length);
+          rows.forEach((r, k) => {
+            expect(Array.from(rowOf).filter((v) => v === k).length).toBe(r.count);
+          });
           for (const r of rows) {
+            expect(r.line[0][0]).toBe(r.box[0]);
+            expect(r.line[1][0]).toBe(r.box[2]);
             for (const g of r.gaps) {
               expect(g[2]).toBeGreaterThan(g[0]);
               expect(g[0]).toBeGreaterThanOrEqual(r.box[0]);
@@ -182,5 +333,12 @@ describe('analyzeShelf', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('refuses malformed input, naming it', () => {
+    expect(() => analyzeShelf('x' as never)).toThrow(/detections must be an array/);
+    expect(() => analyzeShelf([det([0, 0, 1, Number.NaN])])).toThrow(/detections\[0\]\.box\[3\]/);
+    expect(() => analyzeShelf([det([5, 0, 1, 1])])).toThrow(/x2 >= x1/);
+    expect(() => analyzeShelf([], { gapFactor: -1 })).toThrow(/gapFactor/);
   });
 });

@@ -15,7 +15,7 @@ export const DEFAULT_MAX_DETECTIONS = 300;
 /** Grey value (0..255) of the letterbox padding, as in Ultralytics' `LetterBox` (114, 114, 114). */
 export const LETTERBOX_PAD_VALUE = 114;
 
-/** A gap in a shelf row is reported when it is wider than this factor x the row's median product width. */
+/** A gap in a shelf row is reported when it is wider than this factor x the median width of the products beside it. */
 export const DEFAULT_GAP_FACTOR = 1.0;
 
 /** Model input side in pixels when the ONNX metadata does not say (`imgsz`). */

@@ -7,6 +7,7 @@ export * from './metadata.js';
 export * from './nms.js';
 export { readOnnxMetadataProps } from './onnx-metadata.js';
 export * from './postprocess.js';
+export * from './row-metrics.js';
 export * from './shelf-rows.js';
 export * from './tensor.js';
 export type * from './types.js';

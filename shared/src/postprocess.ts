@@ -2,7 +2,7 @@ import { decodeYolo } from './decode-yolo.js';
 import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS } from './defaults.js';
 import type { Letterbox } from './letterbox.js';
 import { nms } from './nms.js';
-import type { Detection } from './types.js';
+import type { RawDetection } from './types.js';
 import { assertInRange, assertInteger, describe } from './validate.js';
 
 /** Options of {@link postprocess}. */
@@ -31,14 +31,14 @@ function round(value: number, digits: number): number {
  * Box coordinates are rounded to 0.01 px and scores to 1e-5.
  * @param output the model output tensor data, layout `[1, 4 + nc, N]`
  * @param dims the output tensor's dims
- * @returns detections in source-image pixels, highest score first
+ * @returns detections in source-image pixels, highest score first, without rows (see `attachShelfRows`)
  * @throws {TypeError|RangeError} on a wrong shape, data length or option
  */
 export function postprocess(
   output: Float32Array | Float64Array,
   dims: readonly number[],
   options: PostprocessOptions,
-): Detection[] {
+): RawDetection[] {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
@@ -56,7 +56,7 @@ export function postprocess(
   if (!Array.isArray(names)) throw new TypeError(`names must be an array of strings, got ${describe(names)}`);
   const c = decodeYolo(output, dims, { confThreshold: conf, letterbox });
   const keep = nms(c.boxes, c.scores, c.classIds, c.count, { iouThreshold: iou, maxDetections });
-  const detections: Detection[] = new Array(keep.length);
+  const detections: RawDetection[] = new Array(keep.length);
   for (let k = 0; k < keep.length; k++) {
     const i = keep[k]!;
     const o = i * 4;

@@ -1,8 +1,12 @@
 /** A box as `[x1, y1, x2, y2]` (top-left, bottom-right corners), in pixels unless a name says otherwise. */
 export type BoxXyxy = [number, number, number, number];
 
-/** One detected product, in the original (EXIF-upright) image's pixels. */
-export interface Detection {
+/** A point `[x, y]` in pixels. */
+export type PointXy = [number, number];
+
+/** One detected product as `postprocess` returns it, before shelf analysis gives it a row. */
+export interface RawDetection {
+  /** In the original (EXIF-upright) image's pixels. */
   box: BoxXyxy;
   /** Confidence in 0..1. */
   score: number;
@@ -10,12 +14,24 @@ export interface Detection {
   label: string;
 }
 
-/** One shelf row: products whose vertical extents overlap, and the empty stretches between them. */
+/** One detected product, in the original (EXIF-upright) image's pixels, with its shelf row. */
+export interface Detection extends RawDetection {
+  /** Index of the detection's row in `shelf.rows` (0-based, rows sorted top to bottom). */
+  row: number;
+}
+
+/** One shelf row: products standing on one shelf (or stacked on those), and the empty stretches between them. */
 export interface ShelfRow {
   /** Union of the row's product boxes. */
   box: BoxXyxy;
+  /**
+   * The row's baseline `[[x1, y1], [x2, y2]]`: the robust line through its products' bottom edges,
+   * from the left edge of its left-most product to the right edge of its right-most one. Rows may be
+   * tilted and converge (perspective); draw them along this line.
+   */
+  line: [PointXy, PointXy];
   count: number;
-  /** Horizontal empty stretches inside the row (likely out-of-stock), as boxes. */
+  /** Empty stretches along the row (likely out-of-stock), as boxes over the row's line. */
   gaps: BoxXyxy[];
 }
 

@@ -4,8 +4,9 @@ import sharp from 'sharp';
 const ROW_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 /**
- * Draws a prediction onto the upright photo with an SVG overlay: one colour per shelf row (row
- * outline dashed, products solid), gaps hatched red, and the count per row.
+ * Draws a prediction onto the upright photo with an SVG overlay: one colour per shelf row (its
+ * products outlined, its baseline drawn along `line`, the row's number and count under the line's
+ * left end, tilted with it), gaps hatched red.
  * @param format output format (from the file extension)
  */
 export async function annotateImage(
@@ -18,37 +19,24 @@ export async function annotateImage(
   const font = Math.max(14, Math.round(Math.min(width, height) / 45));
   const rect = (b: readonly number[], style: string) =>
     `<rect x="${b[0]}" y="${b[1]}" width="${b[2]! - b[0]!}" height="${b[3]! - b[1]!}" ${style}/>`;
+  const colour = (row: number) => ROW_COLOURS[row % ROW_COLOURS.length];
   const parts: string[] = [
     '<defs><pattern id="hatch" width="12" height="12" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">',
     '<rect width="6" height="12" fill="rgba(230,0,0,0.35)"/></pattern></defs>',
   ];
-  // Products keyed to their row by box identity (analyzeShelf keeps the same box arrays' values).
-  const rowOf = (box: readonly number[]) =>
-    result.shelf.rows.findIndex(
-      (r) =>
-        box[1]! >= r.box[1] - 1 &&
-        box[3]! <= r.box[3] + 1 &&
-        box[0]! >= r.box[0] - 1 &&
-        box[2]! <= r.box[2] + 1,
-    );
-  for (const d of result.detections) {
-    const colour = ROW_COLOURS[Math.max(0, rowOf(d.box)) % ROW_COLOURS.length];
-    parts.push(rect(d.box, `fill="none" stroke="${colour}" stroke-width="${stroke}"`));
-  }
+  for (const d of result.detections)
+    parts.push(rect(d.box, `fill="none" stroke="${colour(d.row)}" stroke-width="${stroke}"`));
   result.shelf.rows.forEach((row, i) => {
-    const colour = ROW_COLOURS[i % ROW_COLOURS.length];
-    parts.push(
-      rect(
-        row.box,
-        `fill="none" stroke="${colour}" stroke-width="${stroke}" stroke-dasharray="${stroke * 4} ${stroke * 3}"`,
-      ),
-    );
     for (const gap of row.gaps)
       parts.push(rect(gap, `fill="url(#hatch)" stroke="#e00000" stroke-width="${stroke}"`));
-    const label = `row ${i + 1}: ${row.count}${row.gaps.length ? `, ${row.gaps.length} gap${row.gaps.length > 1 ? 's' : ''}` : ''}`;
-    const y = Math.max(font, row.box[1] - stroke);
+    const [[x1, y1], [x2, y2]] = row.line;
     parts.push(
-      `<text x="${row.box[0] + stroke}" y="${y}" font-family="sans-serif" font-size="${font}" font-weight="bold" fill="${colour}" stroke="#fff" stroke-width="${Math.max(1, font / 8)}" paint-order="stroke">${label}</text>`,
+      `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${colour(i)}" stroke-width="${stroke * 2}" stroke-linecap="round"/>`,
+    );
+    const label = `row ${i + 1}: ${row.count}${row.gaps.length ? `, ${row.gaps.length} gap${row.gaps.length > 1 ? 's' : ''}` : ''}`;
+    const angle = (Math.atan2(y2 - y1, x2 - x1 || 1) * 180) / Math.PI;
+    parts.push(
+      `<text x="${x1 + stroke}" y="${Math.min(y1 + font + stroke, height - 1.5 * font)}" transform="rotate(${angle.toFixed(2)} ${x1} ${y1})" font-family="sans-serif" font-size="${font}" font-weight="bold" fill="${colour(i)}" stroke="#fff" stroke-width="${Math.max(1, font / 8)}" paint-order="stroke">${label}</text>`,
     );
   });
   parts.push(

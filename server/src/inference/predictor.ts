@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import {
-  analyzeShelf,
+  attachShelfRows,
   DEFAULT_CONF,
   DEFAULT_IOU,
   DEFAULT_MAX_DETECTIONS,
@@ -83,14 +83,14 @@ export class Predictor {
     const outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
     const t3 = performance.now();
     const out = outputs[this.session.outputNames[0]!]!;
-    const detections = postprocess(out.data as Float32Array, out.dims, {
+    const found = postprocess(out.data as Float32Array, out.dims, {
       letterbox: image.letterbox,
       conf: options.conf ?? DEFAULT_CONF,
       iou: options.iou ?? DEFAULT_IOU,
       maxDetections: options.maxDetections ?? DEFAULT_MAX_DETECTIONS,
       names: this.model.names,
     });
-    const shelf = analyzeShelf(detections);
+    const { detections, shelf } = attachShelfRows(found);
     const t4 = performance.now();
     const ms = (v: number) => Math.round(v * 100) / 100;
     return {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Detection, ModelInfo, ShelfRow } from './common.js';
+import { ModelInfo, StoredDetection, StoredShelfRow } from './common.js';
 
 export const AuditRecord = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -9,8 +9,8 @@ export const AuditRecord = Type.Object({
   note: Type.Union([Type.String(), Type.Null()]),
   model: ModelInfo,
   count: Type.Integer({ minimum: 0 }),
-  rows: Type.Array(ShelfRow),
-  detections: Type.Array(Detection),
+  rows: Type.Array(StoredShelfRow),
+  detections: Type.Array(StoredDetection),
   image: Type.Object({ width: Type.Integer(), height: Type.Integer(), sha256: Type.String() }),
 });
 

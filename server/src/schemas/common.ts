@@ -6,16 +6,42 @@ export const BoxXyxy = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), 
   description: '[x1, y1, x2, y2] in original (EXIF-upright) image pixels',
 });
 
-export const Detection = Type.Object({
+/** `[x, y]` in the upright source image's pixels. */
+export const PointXy = Type.Tuple([Type.Number(), Type.Number()], {
+  description: '[x, y] in original (EXIF-upright) image pixels',
+});
+
+const RowIndex = Type.Integer({
+  minimum: 0,
+  description: "index of the detection's row in shelf.rows (rows sorted top to bottom)",
+});
+
+const RowLine = Type.Tuple([PointXy, PointXy], {
+  description:
+    "the row's baseline [[x1, y1], [x2, y2]]: a line through its products' bottom edges, from its left-most to its right-most product; rows may be tilted and converge, draw them along it",
+});
+
+const detectionFields = {
   box: BoxXyxy,
   score: Type.Number({ minimum: 0, maximum: 1 }),
   label: Type.String(),
-});
+};
+const rowCount = Type.Integer({ minimum: 0 });
+const rowGaps = Type.Array(BoxXyxy, { description: 'empty stretches along the row (likely out of stock)' });
 
-export const ShelfRow = Type.Object({
+export const Detection = Type.Object({ ...detectionFields, row: RowIndex });
+
+export const ShelfRow = Type.Object({ box: BoxXyxy, line: RowLine, count: rowCount, gaps: rowGaps });
+
+/** A detection as stored in an audit: `row` is absent in audits stored before detections carried it. */
+export const StoredDetection = Type.Object({ ...detectionFields, row: Type.Optional(RowIndex) });
+
+/** A row as stored in an audit: `line` is absent in audits stored before rows carried it. */
+export const StoredShelfRow = Type.Object({
   box: BoxXyxy,
-  count: Type.Integer({ minimum: 0 }),
-  gaps: Type.Array(BoxXyxy, { description: 'empty stretches inside the row (likely out of stock)' }),
+  line: Type.Optional(RowLine),
+  count: rowCount,
+  gaps: rowGaps,
 });
 
 export const ModelInfo = Type.Object({ name: Type.String(), version: Type.String() });

@@ -12,8 +12,8 @@ interface Audit {
   note: string | null;
   model: { name: string; version: string };
   count: number;
-  rows: unknown[];
-  detections: unknown[];
+  rows: { count: number; line?: [[number, number], [number, number]] }[];
+  detections: { box: number[]; row?: number }[];
   image: { width: number; height: number; sha256: string };
 }
 
@@ -83,11 +83,33 @@ describe.each(backends)('audits on $name', ({ name, enabled }) => {
     });
     expect(audit.image.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(audit.count).toBe(audit.detections.length);
+    expect(audit.rows.every((r) => r.line?.length === 2)).toBe(true);
+    expect(audit.detections.every((d) => d.row !== undefined && d.row < audit.rows.length)).toBe(true);
     expect(audit.model.version).toBeTruthy();
     expect(res.headers.location).toBe(`/audits/${audit.id}`);
     const again = await get(`/audits/${audit.id}`, KEYS.store1);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual(audit);
+  });
+
+  it.runIf(enabled)('reads back audits stored before rows had lines and detections rows', async () => {
+    const { record } = await app.audits.insert({
+      storeId: 'store-1',
+      aisle: 'old',
+      note: null,
+      model: { name: 'shelfwatch-det', version: '0.1.0' },
+      count: 1,
+      rows: [{ box: [0, 0, 10, 10], count: 1, gaps: [] }],
+      detections: [{ box: [0, 0, 10, 10], score: 0.9, label: 'product' }],
+      image: { width: 20, height: 20, sha256: 'a'.repeat(64) },
+      apiKeyName: 'store-1-tablet',
+      idempotencyKey: null,
+    } as unknown as Parameters<typeof app.audits.insert>[0]);
+    const res = await get(`/audits/${record.id}`, KEYS.store1);
+    expect(res.statusCode).toBe(200);
+    const audit = res.json<Audit>();
+    expect(audit.rows).toEqual([{ box: [0, 0, 10, 10], count: 1, gaps: [] }]);
+    expect(audit.detections).toEqual([{ box: [0, 0, 10, 10], score: 0.9, label: 'product' }]);
   });
 
   it.runIf(enabled)('accepts multipart with the fields as form fields', async () => {

@@ -99,7 +99,9 @@ describe('docs, headers, request ids', () => {
     for (const path of ['/predict', '/audits', '/audits/{id}', '/health/live', '/health/ready', '/metrics']) {
       expect(Object.keys(spec.paths), path).toContain(path);
     }
-    expect(spec.paths['/predict'].post.responses['200']).toBeTruthy();
+    const predicted = spec.paths['/predict'].post.responses['200'].content['application/json'].schema;
+    expect(predicted.properties.detections.items.required).toContain('row');
+    expect(predicted.properties.shelf.properties.rows.items.required).toContain('line');
     expect(Object.keys(spec.paths['/predict'].post.requestBody.content)).toEqual([
       'image/jpeg',
       'image/png',

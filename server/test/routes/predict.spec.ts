@@ -9,8 +9,8 @@ type Box = [number, number, number, number];
 interface Prediction {
   image: { width: number; height: number };
   count: number;
-  detections: { box: Box; score: number; label: string }[];
-  shelf: { rows: { box: Box; count: number; gaps: Box[] }[] };
+  detections: { box: Box; score: number; label: string; row: number }[];
+  shelf: { rows: { box: Box; line: [[number, number], [number, number]]; count: number; gaps: Box[] }[] };
   timingsMs: Record<string, number>;
   model: { name: string; version: string };
 }
@@ -100,6 +100,22 @@ describe('POST /predict', () => {
     for (const k of ['decode', 'preprocess', 'inference', 'postprocess', 'total'])
       expect(body.timingsMs[k]).toBeGreaterThanOrEqual(0);
     expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
+  it('gives each detection its row and each row its line', async () => {
+    const body = (await post(shelf, 'image/jpeg')).json<Prediction>();
+    const { rows } = body.shelf;
+    expect(rows.length).toBeGreaterThan(0);
+    rows.forEach((row, i) => {
+      const members = body.detections.filter((d) => d.row === i);
+      expect(members.length).toBe(row.count);
+      // The line runs from the row's left-most to its right-most product, inside the image.
+      const [[x1, y1], [x2, y2]] = row.line;
+      expect(x1).toBe(row.box[0]);
+      expect(x2).toBe(row.box[2]);
+      for (const y of [y1, y2]) expect(y).toBeGreaterThan(row.box[1]);
+    });
+    for (const d of body.detections) expect(Number.isInteger(d.row) && d.row < rows.length).toBe(true);
   });
 
   it('accepts multipart with field "image" and gives the same detections', async () => {

@@ -4,7 +4,7 @@
  * behind comlink. Decoding and letterboxing happen here; decoding, NMS and rows come from the shared core.
  */
 import {
-  analyzeShelf,
+  attachShelfRows,
   DEFAULT_CONF,
   DEFAULT_IOU,
   DEFAULT_MAX_DETECTIONS,
@@ -90,7 +90,7 @@ const api: DetectorApi = {
     const t1 = performance.now();
     const output = await run(input.tensor);
     const t2 = performance.now();
-    const detections = postprocess(output.data as Float32Array, output.dims, {
+    const found = postprocess(output.data as Float32Array, output.dims, {
       letterbox: input.letterbox,
       conf: options.conf ?? DEFAULT_CONF,
       iou: options.iou ?? DEFAULT_IOU,
@@ -98,7 +98,7 @@ const api: DetectorApi = {
       names: meta?.names ?? [],
     });
     output.dispose();
-    const shelf = analyzeShelf(detections);
+    const { detections, shelf } = attachShelfRows(found);
     const t3 = performance.now();
     return {
       model,

@@ -1,0 +1,153 @@
+/**
+ * Shelf-row grouping on the SKU-110K sample: split, merge and stray rates of `analyzeShelf`'s rows
+ * against the labelled rows, beside the per-row count error on the hand-counted rows
+ * (`row-counts.json`), for the detector alone and as read from the rows.
+ *
+ *   pnpm model:rows [--real ../shared/data/sku110k-shelf-sample] [--model file.onnx] [--out rows.json]
+ *
+ * The detector runs once per model file and photo set; its detections (conf >= 0.05, at most 3,000,
+ * NMS at `--iou`) are cached in models/.cache/rows/, so reruns only regroup. Thresholds above the
+ * cached floor give the same detections as a fresh run: greedy NMS keeps a box only for higher-scored
+ * boxes, so raising the score threshold afterwards drops exactly the boxes below it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  analyzeShelfWithMembers,
+  type BoxXyxy,
+  DEFAULT_CONF,
+  DEFAULT_IOU,
+  DEFAULT_MAX_DETECTIONS,
+  evaluateRows,
+  type RowEvalPhoto,
+} from '@shelfwatch/shared';
+import sharp from 'sharp';
+import { Detector } from './detector.js';
+import { listPhotos, readRowLabels } from './real-proxy.js';
+
+const CACHE_CONF = 0.05;
+const CACHE_MAX = 3000;
+
+const { values } = parseArgs({
+  options: {
+    real: { type: 'string', default: '../shared/data/sku110k-shelf-sample' },
+    model: { type: 'string' },
+    conf: { type: 'string', default: String(DEFAULT_CONF) },
+    iou: { type: 'string', default: String(DEFAULT_IOU) },
+    'max-detections': { type: 'string', default: String(DEFAULT_MAX_DETECTIONS) },
+    cache: { type: 'string', default: 'models/.cache/rows' },
+    out: { type: 'string' },
+  },
+});
+
+interface CachedPhoto {
+  name: string;
+  width: number;
+  height: number;
+  /** `[x1, y1, x2, y2, score]`, highest score first. */
+  detections: [number, number, number, number, number][];
+}
+
+function shippedModel(): string {
+  const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as { int8: string };
+  return join('models', manifest.int8);
+}
+
+async function detectPhotos(
+  model: string,
+  photos: { image: string }[],
+  iou: number,
+  cacheDir: string,
+): Promise<CachedPhoto[]> {
+  const sha = createHash('sha256').update(readFileSync(model)).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ sha, iou, photos: photos.map((p) => basename(p.image)) }))
+    .digest('hex')
+    .slice(0, 16);
+  const file = join(cacheDir, `${basename(model, '.onnx')}-${key}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CachedPhoto[];
+  console.log(`running ${model} on ${photos.length} photos (cached in ${file})`);
+  const det = await Detector.load(model, 2);
+  const out: CachedPhoto[] = [];
+  for (const p of photos) {
+    const meta = await sharp(p.image).metadata();
+    const swap = (meta.orientation ?? 1) >= 5; // EXIF 5-8: the upright image is turned by 90 degrees
+    const found = await det.detect(p.image, CACHE_CONF, iou, CACHE_MAX);
+    out.push({
+      name: basename(p.image).replace(/\.\w+$/, ''),
+      width: (swap ? meta.height : meta.width) ?? 0,
+      height: (swap ? meta.width : meta.height) ?? 0,
+      detections: found.map((d) => [...d.box, d.score]),
+    });
+  }
+  await det.release();
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(out));
+  return out;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+async function main(): Promise<void> {
+  const dir = values.real;
+  if (!existsSync(join(dir, 'images'))) {
+    console.log(`skipped: no SKU-110K sample at ${resolve(dir)} (pass --real DIR)`);
+    return;
+  }
+  const conf = Number(values.conf);
+  const iou = Number(values.iou);
+  const maxDetections = Number(values['max-detections']);
+  const model = values.model ?? shippedModel();
+  const photos = listPhotos(dir);
+  const cached = await detectPhotos(model, photos, iou, values.cache);
+  const countsFile = join(dir, 'row-counts.json');
+  const hand = existsSync(countsFile)
+    ? (
+        JSON.parse(readFileSync(countsFile, 'utf8')) as {
+          rows: { photo: string; row: number; count: number }[];
+        }
+      ).rows
+    : [];
+  const evalPhotos: RowEvalPhoto[] = [];
+  const times: number[] = [];
+  cached.forEach((c, k) => {
+    const boxes = c.detections
+      .filter((d) => d[4] >= conf)
+      .slice(0, maxDetections)
+      .map((d): BoxXyxy => [d[0], d[1], d[2], d[3]]);
+    const t0 = performance.now();
+    const { rowOf } = analyzeShelfWithMembers(boxes.map((box) => ({ box })));
+    times.push(performance.now() - t0);
+    evalPhotos.push({
+      boxes,
+      rowOf,
+      labelled: readRowLabels(photos[k]!.label, c.width, c.height),
+      counted: hand.filter((h) => h.photo === c.name).map((h) => ({ row: h.row, count: h.count })),
+    });
+  });
+  const e = evaluateRows(evalPhotos);
+  const within10 = (key: 'detector' | 'rows' | 'rowsInSpan') =>
+    e.counted.filter((c) => Math.abs(c[key] - c.count) <= 0.1 * c.count).length / e.counted.length;
+  times.sort((a, b) => a - b);
+  const lines = [
+    `${basename(model)} on ${cached.length} photos, conf ${conf}, iou ${iou}, max ${maxDetections}: ${evalPhotos.reduce((s, p) => s + p.boxes.length, 0)} detections`,
+    `detected rows ${e.detectedRows}, labelled rows ${e.labelledRows}`,
+    `merged rows ${pct(e.mergedRate)} (${e.mergedRows} of ${e.judgedDetectedRows} judged detected rows; ${e.mergedSideBySide} join labelled rows side by side, ${e.mergedRows - e.mergedSideBySide} join shelves one above the other)`,
+    `split rows  ${pct(e.splitRate)} (${e.splitRows} of ${e.judgedLabelledRows} judged labelled rows; ${e.splitSideBySide} cut along the shelf, ${e.splitRows - e.splitSideBySide} into layers)`,
+    `stray rows  ${pct(e.strayRate)} (${e.strayRows} of ${e.detectedRows} detected rows)`,
+    `hand-counted rows (${e.counted.length}): detector MAPE ${e.detectorCountMape.toFixed(1)} % (${pct(within10('detector'))} within 10 %), rows MAPE ${e.rowsCountMape.toFixed(1)} % (${pct(within10('rows'))} within 10 %), rows within the labelled span MAPE ${e.rowsInSpanCountMape.toFixed(1)} % (${pct(within10('rowsInSpan'))} within 10 %)`,
+    `analyzeShelf per photo: median ${times[times.length >> 1]!.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms`,
+  ];
+  console.log(lines.join('\n'));
+  if (values.out) {
+    mkdirSync(dirname(values.out), { recursive: true });
+    writeFileSync(values.out, `${JSON.stringify({ model, conf, iou, maxDetections, ...e }, null, 1)}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
