@@ -1,9 +1,9 @@
 import { workerData } from 'node:worker_threads';
-import type { PredictResult } from '@shelfwatch/shared';
+import type { DetectOptions, PredictResult } from '@shelfwatch/shared';
 import sharp from 'sharp';
 import { ApiError, type ErrorInfo } from '../errors.js';
 import type { ModelManifest } from '../inference/model-files.js';
-import { type PredictOptions, Predictor } from '../inference/predictor.js';
+import { Predictor } from '../inference/predictor.js';
 
 /** What the pool hands every worker at start. */
 export interface WorkerInit {
@@ -13,7 +13,7 @@ export interface WorkerInit {
   maxPixels: number;
 }
 
-export interface PredictTask extends PredictOptions {
+export interface PredictTask extends DetectOptions {
   image: Uint8Array;
 }
 

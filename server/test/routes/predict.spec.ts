@@ -97,8 +97,15 @@ describe('POST /predict', () => {
       expect(d.box[2]).toBeLessThanOrEqual(1200);
       expect(d.box[3]).toBeLessThanOrEqual(900);
     }
-    for (const k of ['decode', 'preprocess', 'inference', 'postprocess', 'total'])
-      expect(body.timingsMs[k]).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(body.timingsMs)).toEqual([
+      'decode',
+      'resize',
+      'tensor',
+      'inference',
+      'postprocess',
+      'total',
+    ]);
+    for (const v of Object.values(body.timingsMs)) expect(v).toBeGreaterThanOrEqual(0);
     expect(res.headers['x-request-id']).toBeTruthy();
   });
 

@@ -3,7 +3,7 @@
  * (`detector.worker.ts` implements it; `device-engine.ts` wraps it). Everything crossing it is
  * structured-cloneable; callbacks are passed with `Comlink.proxy`.
  */
-import type { PredictResult } from '@shelfwatch/shared';
+import type { DetectOptions, PredictResult } from '@shelfwatch/shared';
 
 export interface DetectorInitOptions {
   /** Same-origin URL of the ONNX model (versioned path). */
@@ -20,8 +20,6 @@ export interface DetectorInitOptions {
   threads: number;
   /** Cache Storage name for the model bytes, e.g. `shelfwatch-model-<version>`. */
   cacheName: string;
-  /** How the photo is resized to the model input (see `preprocess.ts`). @default 'reference' */
-  resample?: 'reference' | 'high' | 'medium' | 'low';
 }
 
 /** Download progress of the model: bytes received and total (0 when unknown). */
@@ -38,10 +36,16 @@ export interface DetectorInfo {
   inputSize: [height: number, width: number];
 }
 
-export interface DetectOptions {
-  conf?: number;
-  iou?: number;
-  maxDetections?: number;
+/** The thresholds of one detect: the shared options type (`conf`, `iou`, `maxDetections`). */
+export type { DetectOptions };
+
+/** The model input a photo gives, as a checksum (the phone/server parity check). */
+export interface InputChecksum {
+  /** SHA-256 (hex) of the `[1, 3, h, w]` float32 tensor's bytes (little-endian). */
+  sha256: string;
+  /** The photo's upright size. */
+  width: number;
+  height: number;
 }
 
 export interface DetectorApi {
@@ -49,8 +53,13 @@ export interface DetectorApi {
   init(options: DetectorInitOptions, onProgress?: ProgressCallback): Promise<DetectorInfo>;
   /** Runs one inference on a blank input; returns its wall time in ms (the policy's speed probe). */
   warmup(): Promise<number>;
-  /** Decodes the photo (EXIF-upright), letterboxes, runs the model and post-processes with the shared core. */
+  /** Decodes the photo (EXIF-upright) and runs the shared pipeline (letterbox, model, NMS, rows). */
   detect(image: Blob, options?: DetectOptions): Promise<PredictResult>;
+  /**
+   * Decodes the photo and builds the model input for an input of `size`, without running the model:
+   * its checksum, which must equal the server's for the same photo (no `init` needed).
+   */
+  inputChecksum(image: Blob, size: [height: number, width: number]): Promise<InputChecksum>;
   /** Releases the session. */
   dispose(): Promise<void>;
 }

@@ -1,13 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import type { PredictResult } from '@shelfwatch/shared';
+import { type DetectOptions, PIPELINE_STAGES, type PredictResult } from '@shelfwatch/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Piscina } from 'piscina';
 // sharp must be loaded by the main thread before worker threads use it (sharp docs, glibc Linux).
 import sharp from 'sharp';
 import { ApiError } from '../../errors.js';
-import { describeModel, type ModelDescription, resolveModelPath } from '../../inference/model-files.js';
-import type { PredictOptions } from '../../inference/predictor.js';
+import { type ModelDescription, readModel, resolveModelPath } from '../../inference/model-files.js';
 import type { PredictTask, ReleaseTask, WorkerInit, WorkerResult } from '../../workers/inference-worker.js';
 
 /**
@@ -34,7 +33,7 @@ export interface InferencePool {
    * @throws {ApiError} QUEUE_FULL (503 + Retry-After) when the bounded queue is full, WORKER_FAILED
    *   when the worker died under the task, or the client error the pipeline found in the image
    */
-  predict(image: Uint8Array, options: PredictOptions): Promise<PredictResult>;
+  predict(image: Uint8Array, options: DetectOptions): Promise<PredictResult>;
 }
 
 declare module 'fastify' {
@@ -48,7 +47,7 @@ export default fp(
     const { config, metrics } = app;
     const { path, manifest } = await resolveModelPath(config);
     // Parsing the metadata here fails fast (bad path, not an ONNX file) before any thread starts.
-    const model = await describeModel(path, manifest);
+    const model = await readModel(path, manifest);
     const workers = config.WORKERS_RESOLVED;
     const init: WorkerInit = {
       modelPath: path,
@@ -139,13 +138,10 @@ export default fp(
       workers,
       isReady: () => ready && pool.threads.length > 0,
       whenReady: () => readyPromise,
-      predict: async (image: Uint8Array, options: PredictOptions) => {
+      predict: async (image: Uint8Array, options: DetectOptions) => {
         const result = await runTask({ image, ...options });
         const t = result.timingsMs;
-        metrics.stageDuration.observe({ stage: 'decode' }, t.decode / 1000);
-        metrics.stageDuration.observe({ stage: 'preprocess' }, t.preprocess / 1000);
-        metrics.stageDuration.observe({ stage: 'inference' }, t.inference / 1000);
-        metrics.stageDuration.observe({ stage: 'postprocess' }, t.postprocess / 1000);
+        for (const stage of PIPELINE_STAGES) metrics.stageDuration.observe({ stage }, t[stage] / 1000);
         metrics.detectionsPerImage.observe(result.count);
         return result;
       },
