@@ -10,6 +10,7 @@ import {
   letterboxTensor,
 } from '../src/index.js';
 import { axisTaps, RESAMPLE_ONE } from '../src/resample-taps.js';
+import { rng } from '../test-utils/rng.js';
 
 /**
  * The arithmetic the kernel promises, written the plain way: composite RGBA over grey 114 as a
@@ -49,14 +50,9 @@ function reference(image: DecodedImage, lb: Letterbox): Float32Array {
 
 /** Deterministic noise photo (mulberry32), with alpha 0, 255 and everything between when RGBA. */
 function noise(width: number, height: number, channels: 3 | 4, seed: number, opaque = false): DecodedImage {
-  let a = seed >>> 0;
+  const r = rng(seed);
   const data = new Uint8Array(width * height * channels);
-  for (let i = 0; i < data.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    data[i] = (t ^ (t >>> 14)) >>> 24;
-  }
+  for (let i = 0; i < data.length; i++) data[i] = (r() * 256) | 0;
   if (channels === 4)
     for (let i = 3; i < data.length; i += 4)
       data[i] = opaque ? 255 : i % 7 === 0 ? 0 : i % 5 === 0 ? 255 : data[i]!;

@@ -8,6 +8,7 @@ import {
   describeModel,
   letterboxTensor,
   type ModelSpec,
+  PIPELINE_STAGES,
   parseModelManifest,
   resolveDetectOptions,
   sourceToLetterbox,
@@ -111,14 +112,7 @@ describe('DetectionPipeline', () => {
     for (const [k, v] of r.detections[0]!.box.entries()) expect(v).toBeCloseTo([10, 10, 40, 40][k]!, 1);
     expect(r.detections.every((d) => d.row === 0)).toBe(true);
     expect(r.shelf.rows).toHaveLength(1);
-    expect(Object.keys(r.timingsMs)).toEqual([
-      'decode',
-      'resize',
-      'tensor',
-      'inference',
-      'postprocess',
-      'total',
-    ]);
+    expect(Object.keys(r.timingsMs)).toEqual([...PIPELINE_STAGES, 'total']);
     expect(r.timingsMs.decode).toBe(12.35);
     expect(r.timingsMs.total).toBeGreaterThanOrEqual(12.35);
   });

@@ -13,11 +13,9 @@ export interface PostprocessOptions extends DetectOptions {
   names?: readonly string[];
 }
 
-/** Rounds to `digits` decimals so JSON stays readable (float32 noise such as 12.300000190734863). */
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
+// Rounding keeps JSON readable (float32 noise such as 12.300000190734863): boxes to 0.01 px, scores to 1e-5.
+const px = (v: number) => Math.round(v * 100) / 100;
+const score = (v: number) => Math.round(v * 1e5) / 1e5;
 
 /**
  * Decodes a YOLOv8 output, runs class-aware NMS and labels the result: the one post-processing path
@@ -49,13 +47,8 @@ export function postprocess(
     const o = i * 4;
     const cls = c.classIds[i]!;
     detections[k] = {
-      box: [
-        round(c.boxes[o]!, 2),
-        round(c.boxes[o + 1]!, 2),
-        round(c.boxes[o + 2]!, 2),
-        round(c.boxes[o + 3]!, 2),
-      ],
-      score: round(c.scores[i]!, 5),
+      box: [px(c.boxes[o]!), px(c.boxes[o + 1]!), px(c.boxes[o + 2]!), px(c.boxes[o + 3]!)],
+      score: score(c.scores[i]!),
       label: names[cls] ?? `class${cls}`,
     };
   }

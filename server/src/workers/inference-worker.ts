@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 import type { DetectOptions, PredictResult } from '@shelfwatch/shared';
 import sharp from 'sharp';
@@ -47,6 +49,23 @@ const predictor = await Predictor.create({
 });
 
 let released = false;
+let deprioritised = false;
+
+/**
+ * Serving before computing: lowers the CPU priority (nice +10) of every thread of the process but the
+ * main one (the inference threads, libuv's pool where sharp decodes, V8's helpers), so that the event
+ * loop (health checks, admission, the answers) is scheduled first when every core is busy. Linux only
+ * (a thread's nice is set by its TID); elsewhere, or where it is refused, nothing changes.
+ */
+function deprioritise(): void {
+  deprioritised = true;
+  try {
+    for (const tid of readdirSync('/proc/self/task').map(Number))
+      if (tid !== process.pid) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not permitted: everything runs at the process's priority.
+  }
+}
 
 /** piscina's task handler: one image in, a result or a client error out. */
 export default async function run(task: PredictTask | ReleaseTask): Promise<WorkerResult> {
@@ -64,6 +83,8 @@ export default async function run(task: PredictTask | ReleaseTask): Promise<Work
   if (released) return { ok: false, error: { code: 'NOT_READY', message: 'The server is shutting down.' } };
   try {
     const result = await predictor.predict(task.image, task);
+    // After the first image (the pool's warm-up), when libuv's pool threads exist.
+    if (!deprioritised) deprioritise();
     return { ok: true, result };
   } catch (err) {
     if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: err.message } };
