@@ -37,13 +37,17 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
   return { config, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
 }
 
-/** Builds the app with the shipped model and waits until the worker has loaded it. */
+/**
+ * Builds the app with the shipped model and waits until the worker has loaded it.
+ * @param logger pino options (e.g. `{ level: 'info', stream }` to read the logs); default none
+ */
 export async function buildTestApp(
   overrides: Record<string, string> = {},
+  logger: false | Record<string, unknown> = false,
 ): Promise<{ app: FastifyInstance; config: Config; close: () => Promise<void> }> {
   ensureBuilt();
   const { config, cleanup } = testConfig(overrides);
-  const app = await buildApp({ config, logger: false });
+  const app = await buildApp({ config, logger });
   await app.inference.whenReady();
   return {
     app,
