@@ -22,12 +22,13 @@ export interface ImageLimits {
  * Metadata limits. libexif walks EXIF IFDs recursively with no memory of where it has been, so a
  * 60 KB EXIF whose IFDs point at themselves costs seconds of header parsing (measured: 5,000
  * self-pointers, 4 s in `metadata()`, 8 s in the decode); real camera EXIF has 4-6 IFDs and well
- * under 300 entries. ICC profiles are kilobytes; lcms parses them during colour conversion.
+ * under 300 entries. ICC profiles are kilobytes (display) to ~2 MB (print CMYK); lcms parses them
+ * during colour conversion.
  */
 export const METADATA_LIMITS = {
   maxExifIfds: 16,
   maxExifEntries: 1_000,
-  maxIccBytes: 1024 * 1024,
+  maxIccBytes: 4 * 1024 * 1024,
 } as const;
 
 /** What the container declares, read without decoding. */
