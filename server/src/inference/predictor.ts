@@ -10,7 +10,7 @@ import {
   postprocess,
 } from '@shelfwatch/shared';
 import * as ort from 'onnxruntime-node';
-import { decodeLetterboxed, type LetterboxedImage } from './decode-image.js';
+import { type DecodeOptions, decodeLetterboxed, type LetterboxedImage } from './decode-image.js';
 import { describeModel, type ModelDescription, type ModelManifest } from './model-files.js';
 
 /** Per-request thresholds (the `/predict` query). */
@@ -26,7 +26,14 @@ export interface PredictorOptions {
   /** onnxruntime intra-op threads. */
   intraOpThreads: number;
   maxPixels: number;
+  /** Largest long side / short side (MAX_ASPECT_RATIO). */
+  maxAspectRatio?: number;
+  /** Deadline of each decode in whole seconds (DECODE_TIMEOUT_SECONDS); 0 = none. */
+  decodeTimeoutSeconds?: number;
 }
+
+/** The limits every decode of a Predictor runs under. */
+type DecodeLimits = Omit<DecodeOptions, 'inputWidth' | 'inputHeight'>;
 
 /**
  * The whole server-side pipeline for one image: sharp decode + letterbox, CHW tensor, ONNX run,
@@ -40,7 +47,7 @@ export class Predictor {
   private constructor(
     readonly model: ModelDescription,
     private readonly session: ort.InferenceSession,
-    private readonly maxPixels: number,
+    private readonly limits: DecodeLimits,
   ) {
     const [h, w] = model.imgsz;
     this.chw = new Float32Array(3 * h * w);
@@ -54,14 +61,18 @@ export class Predictor {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    return new Predictor(model, session, options.maxPixels);
+    return new Predictor(model, session, {
+      maxPixels: options.maxPixels,
+      maxAspectRatio: options.maxAspectRatio,
+      timeoutSeconds: options.decodeTimeoutSeconds,
+    });
   }
 
   /** Runs one image; boxes come back in the upright source image's pixels. */
   async predict(bytes: Uint8Array, options: PredictOptions = {}): Promise<PredictResult> {
     const [inputHeight, inputWidth] = this.model.imgsz;
     const t0 = performance.now();
-    const image = await decodeLetterboxed(bytes, { inputWidth, inputHeight, maxPixels: this.maxPixels });
+    const image = await decodeLetterboxed(bytes, { inputWidth, inputHeight, ...this.limits });
     return this.predictLetterboxed(image, options, performance.now() - t0);
   }
 
