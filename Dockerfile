@@ -59,10 +59,15 @@ COPY --from=build /out/models /app/models
 # DATA_DIR holds embedded PGlite when DATABASE_URL is unset: the only path the server writes
 # (plus /tmp). In Kubernetes both are emptyDirs (charts/shelfwatch writableVolumes).
 RUN mkdir -p /data && chown 1000:1000 /data
+# NODE_ENV=production makes the server refuse DEV_MODE; the glibc settings return freed image
+# buffers to the system instead of keeping them per thread (docs/SECURITY.md).
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     DATA_DIR=/data \
-    WEB_ROOT=/app/web/dist
+    WEB_ROOT=/app/web/dist \
+    NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072
 VOLUME ["/data"]
 
 # uid/gid 1000 is the base image's `node` user; numeric so Kubernetes runAsNonRoot can verify it.

@@ -3,23 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { CHART_DIR, helm } from './support/helm.js';
 import { validateKubernetesObject } from './support/kube-schema.js';
-
-type Manifest = {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  // biome-ignore lint/suspicious/noExplicitAny: rendered Kubernetes objects are checked field by field
-  spec?: any;
-  data?: Record<string, string>;
-};
+import { byKind, type Manifest, one, REQUIRED_VALUES as REQUIRED, render } from './support/render.js';
 
 const CI_DIR = join(CHART_DIR, 'ci');
 const ciValueFiles = readdirSync(CI_DIR).filter((f) => f.endsWith('-values.yaml'));
@@ -28,23 +15,6 @@ const chart = readYaml(join(CHART_DIR, 'Chart.yaml')) as {
   name: string;
   version: string;
   appVersion: string;
-};
-
-/** `helm template` with a real Helm 3.17 binary, parsed into objects (empty documents dropped). */
-function render(args: string[] = [], release = 'rel'): Manifest[] {
-  const out = helm(['template', release, CHART_DIR, '--namespace', 'shop', ...args]);
-  return parseAllDocuments(out)
-    .map((doc) => {
-      if (doc.errors.length > 0) throw doc.errors[0];
-      return doc.toJS() as Manifest | null;
-    })
-    .filter((m): m is Manifest => m !== null);
-}
-const byKind = (ms: Manifest[], kind: string) => ms.filter((m) => m.kind === kind);
-const one = (ms: Manifest[], kind: string) => {
-  const found = byKind(ms, kind);
-  expect(found, kind).toHaveLength(1);
-  return found[0]!;
 };
 
 describe('values.schema.json', () => {
@@ -233,10 +203,18 @@ describe('rendered manifests (helm template)', () => {
     const pod = deploy.spec.template.spec;
     const [c] = pod.containers;
     expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(c.livenessProbe.timeoutSeconds).toBe(3);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    // the readiness handler may spend 2 s on the database ping and 2 s on a worker probe
+    expect(c.readinessProbe.timeoutSeconds).toBeGreaterThan(4);
     expect(c.startupProbe.httpGet.path).toBe('/health/live');
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
-    expect(c.resources.requests).toEqual({ cpu: '2', memory: '1Gi' });
+    // memory derived from the documented worst case (see the hardening tests below)
+    expect(c.resources).toEqual({
+      requests: { cpu: '2', memory: '2496Mi' },
+      limits: { cpu: '2', memory: '2496Mi' },
+    });
+    expect(c.lifecycle).toEqual({ preStop: { exec: { command: ['sleep', '5'] } } });
     expect(c.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
@@ -277,9 +255,13 @@ describe('rendered manifests (helm template)', () => {
       HOST: '0.0.0.0',
       INTRA_OP_THREADS: '1',
       LOG_LEVEL: 'info',
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+      NODE_ENV: 'production',
       PORT: '8080',
-      QUEUE_SIZE: '32',
-      SHUTDOWN_TIMEOUT_MS: '25000', // terminationGracePeriodSeconds - 5 s
+      QUEUE_SIZE: '16',
+      SHUTDOWN_DRAIN_DELAY_MS: '5000',
+      SHUTDOWN_TIMEOUT_MS: '15000', // grace 30 s - preStop 5 s - drain 5 s - 5 s
       TRUST_PROXY: 'false', // no ingress
       WORKERS: '2',
     });
@@ -288,11 +270,13 @@ describe('rendered manifests (helm template)', () => {
       MAX_BODY_BYTES: '15728640',
       MAX_PIXELS: '40000000',
       RATE_LIMIT_PER_MINUTE: '600',
-      TRUST_PROXY: 'true', // behind the ingress
+      TRUST_PROXY: '1', // behind the ingress: one trusted hop
     });
-    // no DATABASE_URL/API_KEYS given: no Secret, no secret env (the server falls back to PGlite)
-    expect(byKind(defaults, 'Secret')).toEqual([]);
-    expect(one(defaults, 'Deployment').spec.template.spec.containers[0].env).toBeUndefined();
+    // API keys only: a Secret with API_KEYS, no DATABASE_URL (the server falls back to PGlite)
+    expect(Object.keys(one(defaults, 'Secret').data!)).toEqual(['API_KEYS']);
+    expect(one(defaults, 'Deployment').spec.template.spec.containers[0].env).toEqual([
+      { name: 'API_KEYS', valueFrom: { secretKeyRef: { name: 'rel-shelfwatch', key: 'API_KEYS' } } },
+    ]);
     // an existing Secret: both keys referenced from it, no Secret rendered
     expect(byKind(full, 'Secret')).toEqual([]);
     const env = one(full, 'Deployment').spec.template.spec.containers[0].env;
@@ -303,7 +287,7 @@ describe('rendered manifests (helm template)', () => {
       },
       {
         name: 'API_KEYS',
-        valueFrom: { secretKeyRef: { name: 'shelfwatch-prod', key: 'API_KEYS', optional: true } },
+        valueFrom: { secretKeyRef: { name: 'shelfwatch-prod', key: 'API_KEYS' } },
       },
     ]);
     // inline values: the chart makes the Secret
@@ -396,17 +380,18 @@ describe('NOTES.txt', () => {
       'shop',
       '--show-only',
       'templates/zz-notes.yaml',
+      ...REQUIRED,
       ...args,
     ]);
     return (parse(out) as Manifest).data!.notes!;
   };
 
-  it('tells how to reach the release and warns about missing secrets', () => {
+  it('tells how to reach the release and warns about a missing database', () => {
     const text = notes([]);
     expect(text).toContain('kubectl --namespace shop port-forward service/rel-shelfwatch 8080:80');
     expect(text).toContain(`ShelfWatch ${chart.appVersion} (model version)`);
     expect(text).toMatch(/WARNING: no DATABASE_URL is set[\s\S]*\/data/);
-    expect(text).toContain('WARNING: no API_KEYS are set');
+    // missing API keys are no warning: the chart refuses to render (see the hardening tests)
   });
 
   it('with production values: the ingress URL and no warnings', () => {

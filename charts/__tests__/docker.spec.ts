@@ -116,6 +116,10 @@ describe('Dockerfile', () => {
     }
     expect(ops(runtime, 'ARG')).toContain('MODEL_VERSION=unknown');
     expect(ops(runtime, 'ENV').join(' ')).toMatch(/DATA_DIR=\/data/);
+    // production mode (no development key) and the allocator settings the memory bound relies on
+    expect(ops(runtime, 'ENV').join(' ')).toMatch(
+      /NODE_ENV=production.*MALLOC_ARENA_MAX=2.*MALLOC_TRIM_THRESHOLD_=131072/,
+    );
     expect(ops(runtime, 'VOLUME')).toEqual(['["/data"]']);
     expect(ops(runtime, 'EXPOSE')).toEqual(['8080']);
   });
@@ -303,6 +307,9 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
       WORKERS: '1',
       LOG_LEVEL: 'warn',
       DATA_DIR: join(tmp, 'data'),
+      // What a deployment's Secret provides: the image has no keys and refuses to start without them.
+      API_KEYS: JSON.stringify([{ name: 'image-test', sha256: '0'.repeat(64), stores: ['store-1'] }]),
+      SHUTDOWN_DRAIN_DELAY_MS: '0',
     });
     mkdirSync(join(tmp, 'data'));
     // As root (CI), drop to `nobody`: the app files stay root-owned and read-only to the server,

@@ -66,8 +66,12 @@ describe('a real Prometheus scraping a running server', () => {
       INTRA_OP_THREADS: '1',
       DATA_DIR: join(tmp, 'data'),
       LOG_LEVEL: 'warn',
+      // The server refuses to start without keys outside development mode; one hashed key, as a Secret gives it.
+      API_KEYS: JSON.stringify([{ name: 'scrape-test', sha256: '0'.repeat(64), stores: ['store-1'] }]),
+      SHUTDOWN_DRAIN_DELAY_MS: '0',
     };
     delete env.DATABASE_URL; // embedded PGlite in DATA_DIR
+    delete env.DEV_MODE;
     server = new Service('server', process.execPath, [SERVER_ENTRY], { cwd: ROOT, env });
 
     writeFileSync(

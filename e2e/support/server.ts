@@ -65,6 +65,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: '100000',
       API_KEYS: '',
+      // The tests use the development key, which the server accepts only in development mode.
+      DEV_MODE: 'true',
+      SHUTDOWN_DRAIN_DELAY_MS: '0',
       DATABASE_URL: '',
       ...env,
     },

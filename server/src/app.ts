@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from './config.js';
+import { closeSilentConnections } from './http/connection-guard.js';
 import { registerImageBodyParser } from './http/image-input.js';
 import auditStore from './plugins/app/audit-store.js';
 import auth from './plugins/app/auth.js';
@@ -15,15 +16,28 @@ import rateLimit from './plugins/external/rate-limit.js';
 import swagger from './plugins/external/swagger.js';
 import auditRoutes from './routes/audits.js';
 import healthRoutes from './routes/health.js';
+import meRoutes from './routes/me.js';
 import metricsRoutes from './routes/metrics.js';
 import predictRoutes from './routes/predict.js';
 import webRoutes from './routes/web.js';
+import { ajvFiniteKeyword } from './schemas/common.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Set by server.ts on SIGTERM: readiness answers 503 and responses close their connections. */
     shuttingDown: boolean;
   }
+}
+
+/** Caller request ids kept in logs and echoed: UUIDs, ULIDs, trace ids; anything else is replaced. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:@=+/-]{1,128}$/;
+
+/** Default body limit of routes without their own: no route takes a body other than an image. */
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** Fastify's `trustProxy` for a resolved TRUST_PROXY; a hop count trusts that many peers nearest us. */
+function trustProxy(value: Config['TRUST_PROXY_RESOLVED']) {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
 }
 
 export interface BuildOptions {
@@ -34,22 +48,39 @@ export interface BuildOptions {
 }
 
 /**
- * Builds the app as a plugin tree (STYLE.md 1): third-party plugins, then our decorators
- * (metrics, model pool, audit store, auth), then routes. Does not listen (server.ts does).
+ * Builds the app as a plugin tree: third-party plugins, then our decorators (metrics, auth, model
+ * pool, audit store), then routes. Does not listen (server.ts does); the HTTP timeouts are set here,
+ * on the server Fastify creates, so that every listening instance (tests too) has them.
  */
 export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = options.config ?? loadConfig();
   const app = Fastify({
     logger: options.logger ?? { level: config.LOG_LEVEL },
-    bodyLimit: config.MAX_BODY_BYTES,
-    trustProxy: config.TRUST_PROXY,
-    // Accept a caller's request id (from a proxy or the PWA) so one id follows a request across logs.
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    // Big request bodies must not stall on slow phones forever.
-    requestTimeout: 120_000,
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Only the configured proxies may set X-Forwarded-For (never `true`: config.ts refuses it).
+    trustProxy: trustProxy(config.TRUST_PROXY_RESOLVED),
+    // A caller's request id (from a proxy or the PWA) follows a request across logs, if it looks
+    // like an id; anything else (spaces, quotes, 1 KB of text) is replaced, never echoed or logged.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    },
+    // Connections: headers, whole requests (uploads from slow phones) and idle sockets all end.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    ajv: {
+      // removeAdditional: false makes `additionalProperties: false` refuse unknown keys (Fastify's
+      // default, true, silently drops them); coercion only turns query strings into numbers.
+      customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false },
+      plugins: [ajvFiniteKeyword],
+    },
   });
+  // No JSON or text parsers: no route takes such a body, and a 19 MB JSON body would be parsed on
+  // the event loop before the route refused it. Other types are 415 with the body unread.
+  app.removeAllContentTypeParsers();
+  app.server.headersTimeout = config.HEADERS_TIMEOUT_MS;
+  closeSilentConnections(app.server, config.HEADERS_TIMEOUT_MS);
   app.decorate('shuttingDown', false);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -57,11 +88,16 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     // idle at the moment it is called, and a socket kept alive after its last response would hold
     // shutdown until keepAliveTimeout.
     if (app.shuttingDown) reply.header('connection', 'close');
+    // An answer sent before the body was read (415, 413, 503 QUEUE_FULL, 401) ends the connection:
+    // the rest of the upload is not read and thrown away, and the socket is never left half-read.
+    if (request.raw.complete === false) reply.header('connection', 'close');
   });
 
   await app.register(env, { config });
   await app.register(metrics);
   await app.register(errorHandler);
+  // Early: a missing API_KEYS stops the start before the model loads.
+  await app.register(auth);
   await app.register(helmet);
   await app.register(compress);
   await app.register(rateLimit);
@@ -71,12 +107,12 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
 
   await app.register(modelPool);
   await app.register(auditStore);
-  await app.register(auth);
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(predictRoutes);
   await app.register(auditRoutes);
+  await app.register(meRoutes);
   await app.register(webRoutes);
   return app;
 }

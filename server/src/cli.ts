@@ -52,6 +52,8 @@ async function detect(args: string[]): Promise<void> {
     manifest,
     intraOpThreads: config.INTRA_OP_THREADS,
     maxPixels: config.MAX_PIXELS,
+    maxAspectRatio: config.MAX_ASPECT_RATIO,
+    decodeTimeoutSeconds: config.DECODE_TIMEOUT_SECONDS,
   });
   const bytes = await readFile(photo);
   const result = await predictor.predict(bytes, {

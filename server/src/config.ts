@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,29 +29,81 @@ export const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ default: '' }),
   /**
    * API keys as a JSON list of `{ "name", "sha256", "stores" }` (sha256 = hex digest of the key,
-   * stores = allowed store ids, `"*"` = all). Unset = the development key `dev-key` for `demo-store`.
+   * stores = allowed store ids, `"*"` = all). Required unless DEV_MODE is on; with DEV_MODE and no
+   * keys, the public development key `dev-key` for `demo-store` is accepted.
    */
   API_KEYS: Type.String({ default: '' }),
+  /**
+   * Explicit development mode (`pnpm start` sets it): allows the public development key when
+   * API_KEYS is unset. Never set in production; refused together with `NODE_ENV=production`.
+   * @default false
+   */
+  DEV_MODE: Type.Boolean({ default: false }),
   /** Inference worker threads; 0 = available CPUs / INTRA_OP_THREADS (at least 1). @default 0 */
   WORKERS: Type.Integer({ default: 0, minimum: 0, maximum: 256 }),
   /** onnxruntime intra-op threads per worker. @default 1 */
   INTRA_OP_THREADS: Type.Integer({ default: 1, minimum: 1, maximum: 256 }),
-  /** Inference requests allowed to wait for a worker; beyond it 503 + Retry-After. @default 16 */
+  /**
+   * Inference requests allowed to wait for a worker, counted from before their body is read;
+   * beyond it 503 + Retry-After. @default 16
+   */
   QUEUE_SIZE: Type.Integer({ default: 16, minimum: 0 }),
-  /** Largest accepted request body / uploaded file, in bytes. @default 20 MiB */
-  MAX_BODY_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024 }),
-  /** Largest accepted image, in decoded pixels (width x height). @default 50 000 000 */
-  MAX_PIXELS: Type.Integer({ default: 50_000_000, minimum: 1 }),
-  /** Requests per minute per client IP on the inference routes; 0 = no limit. @default 120 */
+  /** Largest accepted image body / uploaded file, in bytes. @default 16 MiB */
+  MAX_BODY_BYTES: Type.Integer({ default: 16 * 1024 * 1024, minimum: 1024 }),
+  /**
+   * Largest accepted image, in pixels (width x height). Decoding costs up to ~11 bytes per pixel
+   * (docs/SECURITY.md), so this bounds each worker's memory. @default 16 777 216 (2^24, 4096 x 4096)
+   */
+  MAX_PIXELS: Type.Integer({ default: 16_777_216, minimum: 1 }),
+  /** Largest accepted long side / short side of an image. @default 20 */
+  MAX_ASPECT_RATIO: Type.Number({ default: 20, minimum: 1 }),
+  /** Deadline of one image decode (sharp `timeout`), in whole seconds. @default 2 */
+  DECODE_TIMEOUT_SECONDS: Type.Integer({ default: 2, minimum: 1, maximum: 60 }),
+  /**
+   * Longest an admitted image waits for its inference (queue wait + run), in ms; past it the
+   * request gets 503 INFERENCE_TIMEOUT and the queued task is skipped. @default 10000
+   */
+  TASK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  /** `POST /predict` requests per minute per client IP; 0 = no limit. @default 120 */
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 120, minimum: 0 }),
+  /** Requests per minute per API key on the authenticated routes; 0 = no limit. @default 120 */
+  KEY_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 120, minimum: 0 }),
+  /**
+   * Failed authentications per minute per client IP; past it every authenticated request from that
+   * IP gets 429 AUTH_THROTTLED until the minute is over. 0 = no throttle. @default 10
+   */
+  AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 0 }),
   /** pino log level. @default 'info' */
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
   ),
-  /** Trust `X-Forwarded-For` from a proxy (ingress) for client IPs. @default false */
-  TRUST_PROXY: Type.Boolean({ default: false }),
-  /** Longest wait for in-flight requests on SIGTERM before exiting anyway, in ms. @default 30000 */
+  /**
+   * Which peers may set `X-Forwarded-For` (client IPs for rate limits): empty or `false` = none;
+   * a hop count (`1` = the peer is the one proxy, e.g. the ingress controller); or a comma-separated
+   * list of proxy addresses / CIDRs (`10.0.0.0/8,127.0.0.1`, or `loopback`, `linklocal`,
+   * `uniquelocal`). `true` (trust every peer) is refused: any client could pick its own IP.
+   * @default ''
+   */
+  TRUST_PROXY: Type.String({ default: '' }),
+  /**
+   * Longest wait for complete request headers, in ms; a new connection must deliver its first
+   * request's headers within it too (one that never sends a byte is closed). @default 10000
+   */
+  HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  /** Longest wait for a whole request (headers and body upload), in ms. @default 60000 */
+  REQUEST_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 100 }),
+  /**
+   * Idle keep-alive connections close after this, in ms. Longer than the usual load-balancer idle
+   * timeout (60 s), so the proxy closes first, never us under a request it is sending. @default 65000
+   */
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 65_000, minimum: 100 }),
+  /**
+   * On SIGTERM: readiness turns 503 at once, requests are still served for this long so that load
+   * balancers stop sending, then the listener closes, in ms. @default 5000
+   */
+  SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({ default: 5_000, minimum: 0 }),
+  /** Longest wait for in-flight requests after the drain delay before exiting anyway, in ms. @default 30000 */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
 });
 
@@ -66,6 +119,43 @@ export interface Config extends Env {
   DATA_DIR_RESOLVED: string;
   /** WORKERS after `0 = auto`. */
   WORKERS_RESOLVED: number;
+  /** TRUST_PROXY as Fastify's `trustProxy`: false, a hop count or a list of addresses/CIDRs. */
+  TRUST_PROXY_RESOLVED: false | number | string[];
+}
+
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * Parses TRUST_PROXY (see {@link EnvSchema}).
+ * @throws {Error} for `true`, a bad hop count or an entry that is not an address or CIDR
+ */
+export function parseTrustProxy(value: string): false | number | string[] {
+  const v = value.trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') {
+    throw new Error(
+      'TRUST_PROXY=true would let every client choose its IP with X-Forwarded-For; set a hop count or proxy addresses',
+    );
+  }
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops < 1 || hops > 10) throw new Error(`TRUST_PROXY hop count must be 1-10, got ${v}`);
+    return hops;
+  }
+  const entries = v.split(',').map((e) => e.trim());
+  for (const e of entries) {
+    const [address, prefix, ...rest] = e.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk =
+      prefix === undefined ||
+      (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32) && rest.length === 0);
+    if (!PROXY_ADDRESS_NAMES.has(e) && (family === 0 || !prefixOk)) {
+      throw new Error(
+        `TRUST_PROXY entry ${JSON.stringify(e)} is not an IP address, CIDR or ${[...PROXY_ADDRESS_NAMES].join('/')}`,
+      );
+    }
+  }
+  return entries;
 }
 
 /**
@@ -77,6 +167,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // env-schema ignores unknown keys and coerces strings to the declared types.
   const data = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema<Env>({ schema: EnvSchema, data, dotenv: false });
+  // A guard, not a behaviour switch: a production environment must never run the development key.
+  if (parsed.DEV_MODE && env.NODE_ENV === 'production') {
+    throw new Error('DEV_MODE is set together with NODE_ENV=production; refusing to start');
+  }
   const webDefault = resolve(APP_ROOT, 'web/dist');
   const webRoot = parsed.WEB_ROOT ? resolve(parsed.WEB_ROOT) : existsSync(webDefault) ? webDefault : null;
   const workers =
@@ -89,5 +183,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     WEB_ROOT_RESOLVED: webRoot,
     DATA_DIR_RESOLVED: parsed.DATA_DIR ? resolve(parsed.DATA_DIR) : resolve(APP_ROOT, '.data/pglite'),
     WORKERS_RESOLVED: workers,
+    TRUST_PROXY_RESOLVED: parseTrustProxy(parsed.TRUST_PROXY),
   };
 }

@@ -29,6 +29,8 @@ export class ApiError extends Error {
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
+  /** The underlying error's message (e.g. libvips'), for the logs only. */
+  cause?: string;
 }
 
 /** Maps an error raised by Fastify or one of its plugins to a catalogue code. */

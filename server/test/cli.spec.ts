@@ -51,6 +51,11 @@ describe('shelfwatch detect', () => {
     writeFileSync(broken, 'not an image');
     await expect(run(process.execPath, [CLI, 'detect', broken])).rejects.toMatchObject({
       code: 1,
+      stderr: expect.stringContaining('UNSUPPORTED_MEDIA_TYPE'),
+    });
+    writeFileSync(broken, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 0x41)]));
+    await expect(run(process.execPath, [CLI, 'detect', broken])).rejects.toMatchObject({
+      code: 1,
       stderr: expect.stringContaining('UNDECODABLE_IMAGE'),
     });
     await expect(run(process.execPath, [CLI, 'frobnicate'])).rejects.toMatchObject({ code: 2 });

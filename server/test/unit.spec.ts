@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { readOnnxMetadataProps } from '@shelfwatch/shared';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyRing, DEV_API_KEY, mayAccessStore, sha256Hex } from '../src/auth/api-keys.js';
-import { loadConfig } from '../src/config.js';
+import { FailureThrottle } from '../src/auth/failure-throttle.js';
+import { loadConfig, parseTrustProxy } from '../src/config.js';
+import { checkExif, inspectImage, readImageHeader, sniffImageFormat } from '../src/inference/image-checks.js';
 import { resolveModelPath } from '../src/inference/model-files.js';
+import { causeChain } from '../src/plugins/app/error-handler.js';
+import { exifLoopJpeg } from './helpers/images.js';
 
 describe('readOnnxMetadataProps', () => {
   it('reads the shipped model metadata (names, imgsz)', async () => {
@@ -20,8 +25,9 @@ describe('readOnnxMetadataProps', () => {
 });
 
 describe('API keys', () => {
-  it('uses the development key when API_KEYS is unset', () => {
-    const { ring, development } = ApiKeyRing.fromEnv('');
+  it('uses the development key only in development mode with API_KEYS unset', () => {
+    expect(() => ApiKeyRing.fromEnv('', { devMode: false })).toThrow(/API_KEYS is required/);
+    const { ring, development } = ApiKeyRing.fromEnv('', { devMode: true });
     expect(development).toBe(true);
     expect(ring.verify(DEV_API_KEY)).toEqual({ name: 'dev', stores: ['demo-store'] });
     expect(ring.verify('dev-key ')).toBeNull();
@@ -33,6 +39,7 @@ describe('API keys', () => {
         { name: 'a', sha256: sha256Hex('secret-a'), stores: ['s1'] },
         { name: 'hq', sha256: sha256Hex('secret-hq').toUpperCase(), stores: ['*'] },
       ]),
+      { devMode: false },
     );
     const a = ring.verify('secret-a')!;
     expect(a.name).toBe('a');
@@ -43,9 +50,10 @@ describe('API keys', () => {
   });
 
   it('refuses malformed API_KEYS with a message naming the problem', () => {
-    expect(() => ApiKeyRing.fromEnv('{not json')).toThrow(/not valid JSON/);
-    expect(() => ApiKeyRing.fromEnv('[{"name":"x","sha256":"abc","stores":["s"]}]')).toThrow(/sha256/);
-    expect(() => ApiKeyRing.fromEnv(`[{"name":"x","sha256":"${sha256Hex('k')}","stores":[]}]`)).toThrow(
+    const prod = { devMode: false };
+    expect(() => ApiKeyRing.fromEnv('{not json', prod)).toThrow(/not valid JSON/);
+    expect(() => ApiKeyRing.fromEnv('[{"name":"x","sha256":"abc","stores":["s"]}]', prod)).toThrow(/sha256/);
+    expect(() => ApiKeyRing.fromEnv(`[{"name":"x","sha256":"${sha256Hex('k')}","stores":[]}]`, prod)).toThrow(
       /stores/,
     );
   });
@@ -64,5 +72,148 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ INTRA_OP_THREADS: '0' })).toThrow(/INTRA_OP_THREADS/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe('security settings', () => {
+  it('has hardened defaults: no dev key, bounded images, no trusted proxy', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      DEV_MODE: false,
+      MAX_PIXELS: 16_777_216,
+      MAX_BODY_BYTES: 16 * 1024 * 1024,
+      MAX_ASPECT_RATIO: 20,
+      DECODE_TIMEOUT_SECONDS: 2,
+      TRUST_PROXY_RESOLVED: false,
+    });
+  });
+
+  it('refuses DEV_MODE together with NODE_ENV=production', () => {
+    expect(() => loadConfig({ DEV_MODE: 'true', NODE_ENV: 'production' })).toThrow(/DEV_MODE/);
+    expect(loadConfig({ DEV_MODE: 'true' }).DEV_MODE).toBe(true);
+  });
+
+  it('TRUST_PROXY takes a hop count or addresses, never true', () => {
+    expect(parseTrustProxy('')).toBe(false);
+    expect(parseTrustProxy('false')).toBe(false);
+    expect(parseTrustProxy('1')).toBe(1);
+    expect(parseTrustProxy('10.0.0.0/8, 127.0.0.1,::1,loopback')).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'loopback',
+    ]);
+    expect(() => parseTrustProxy('true')).toThrow(/TRUST_PROXY=true/);
+    expect(() => parseTrustProxy('0')).toThrow(/hop count/);
+    expect(() => parseTrustProxy('10.0.0.0/33')).toThrow(/not an IP/);
+    expect(() => parseTrustProxy('ingress.local')).toThrow(/not an IP/);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe('image checks on raw bytes', () => {
+  const limits = { maxPixels: 16_777_216, maxAspectRatio: 20 };
+  const make = (format: 'jpeg' | 'png' | 'webp', width: number, height: number) =>
+    sharp({ create: { width, height, channels: 3, background: '#345' } })
+      .toFormat(format)
+      .toBuffer();
+
+  it.each(['jpeg', 'png', 'webp'] as const)(
+    'reads the declared size of a %s without decoding',
+    async (format) => {
+      const header = readImageHeader(await make(format, 321, 123));
+      expect(header).toMatchObject({ format, width: 321, height: 123 });
+    },
+  );
+
+  it('reads the canvas of a WebP with alpha (VP8X) and a lossless one (VP8L)', async () => {
+    const alpha = await sharp({ create: { width: 99, height: 51, channels: 4, background: '#3458' } })
+      .webp()
+      .toBuffer();
+    expect(readImageHeader(alpha)).toMatchObject({ width: 99, height: 51 });
+    const lossless = await sharp({ create: { width: 77, height: 33, channels: 3, background: '#345' } })
+      .webp({ lossless: true })
+      .toBuffer();
+    expect(readImageHeader(lossless)).toMatchObject({ width: 77, height: 33 });
+  });
+
+  it('sniffs only JPEG, PNG and WebP', async () => {
+    const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+      .gif()
+      .toBuffer();
+    const tiff = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+      .tiff()
+      .toBuffer();
+    for (const bytes of [
+      gif,
+      tiff,
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+      Buffer.alloc(0),
+    ]) {
+      expect(sniffImageFormat(bytes)).toBeNull();
+      expect(() => inspectImage(bytes, limits)).toThrow(/not a JPEG, PNG or WebP file/);
+    }
+  });
+
+  it('refuses too many pixels (413) and extreme aspect ratios (422) from the header alone', () => {
+    expect(() => inspectImage(pngHeaderOnly(5, 10_000_000), limits)).toThrow(
+      expect.objectContaining({ code: 'IMAGE_TOO_MANY_PIXELS' }),
+    );
+    expect(() => inspectImage(pngHeaderOnly(21_000, 1000), { ...limits, maxPixels: 1e9 })).toThrow(
+      expect.objectContaining({ code: 'IMAGE_TOO_COMPLEX' }),
+    );
+    expect(inspectImage(pngHeaderOnly(4000, 3000), limits)).toMatchObject({ width: 4000, height: 3000 });
+  });
+
+  it('refuses an EXIF whose IFDs point at themselves, keeps real EXIF', async () => {
+    const looping = await exifLoopJpeg(3);
+    expect(() => inspectImage(looping, limits)).toThrow(/referenced twice/);
+    const camera = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#345' } })
+      .jpeg()
+      .withExif({ IFD0: { Make: 'Phone', Model: 'X', Software: 'cam' }, IFD2: { ExposureTime: '1/50' } })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const header = inspectImage(camera, limits);
+    expect(header.exif).toHaveLength(1);
+    expect(() => checkExif(header.exif[0]!)).not.toThrow();
+  });
+});
+
+/** A PNG signature + IHDR only (the walk needs nothing more). */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(25);
+  ihdr.writeUInt32BE(13, 0);
+  ihdr.write('IHDR', 4, 'latin1');
+  ihdr.writeUInt32BE(width, 8);
+  ihdr.writeUInt32BE(height, 12);
+  ihdr[16] = 8;
+  ihdr[17] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]);
+}
+
+describe('FailureThrottle', () => {
+  it('blocks a client past max failures until its window ends, whatever it sends', () => {
+    const t = new FailureThrottle(3, 60_000);
+    for (let i = 0; i < 3; i++) {
+      expect(t.blockedFor('a', 1_000)).toBe(0);
+      t.recordFailure('a', 1_000);
+    }
+    expect(t.blockedFor('a', 2_000)).toBe(59_000);
+    expect(t.blockedFor('b', 2_000)).toBe(0);
+    expect(t.blockedFor('a', 61_000)).toBe(0);
+  });
+
+  it('tracks a bounded number of clients, forgetting the oldest', () => {
+    const t = new FailureThrottle(1, 60_000, 2);
+    for (const c of ['a', 'b', 'c']) t.recordFailure(c, 0);
+    expect([t.blockedFor('a', 1), t.blockedFor('b', 1), t.blockedFor('c', 1)]).toEqual([0, 59_999, 59_999]);
+  });
+});
+
+describe('causeChain', () => {
+  it('lists the messages of nested causes (an Error logs as {} otherwise)', () => {
+    const err = new Error('outer', { cause: new TypeError('middle', { cause: 'root' }) });
+    expect(causeChain(err)).toBe('TypeError: middle <- root');
+    expect(causeChain(new Error('alone'))).toBeUndefined();
   });
 });

@@ -31,9 +31,24 @@ export const ERROR_CATALOGUE = {
     retryable: false,
   },
   UNDECODABLE_IMAGE: { status: 422, message: 'The image could not be decoded.', retryable: false },
+  IMAGE_TOO_COMPLEX: {
+    status: 422,
+    message: 'The image is too costly to decode (extreme shape, metadata or encoding).',
+    retryable: false,
+  },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.', retryable: true },
+  AUTH_THROTTLED: {
+    status: 429,
+    message: 'Too many failed authentication attempts from this client; try again later.',
+    retryable: true,
+  },
   INTERNAL: { status: 500, message: 'Internal server error.', retryable: true },
   QUEUE_FULL: { status: 503, message: 'The server is busy; try again shortly.', retryable: true },
+  INFERENCE_TIMEOUT: {
+    status: 503,
+    message: 'The server could not run this image within its time budget; try again shortly.',
+    retryable: true,
+  },
   WORKER_FAILED: { status: 503, message: 'Inference failed; try again.', retryable: true },
   NOT_READY: { status: 503, message: 'The service is starting; try again shortly.', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;

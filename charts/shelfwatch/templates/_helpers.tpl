@@ -99,3 +99,76 @@ Namespace of the Grafana dashboard ConfigMap.
 {{- define "shelfwatch.dashboardNamespace" -}}
 {{- default .Release.Namespace .Values.grafanaDashboard.namespace }}
 {{- end }}
+
+{{/*
+Refuses values that would run the server insecurely, with a message saying what to set.
+*/}}
+{{- define "shelfwatch.validate" -}}
+{{- if not (or .Values.secret.existingSecret .Values.secret.apiKeys) }}
+{{- fail "API_KEYS is required: set secret.apiKeys (hashed keys, see the chart README) or secret.existingSecret (a Secret holding API_KEYS). The server refuses to start without keys and the chart never enables its development key." }}
+{{- end }}
+{{- range $name := list "DEV_MODE" "NODE_ENV" "API_KEYS" "DATABASE_URL" "TRUST_PROXY" }}
+{{- if hasKey $.Values.config.extraEnv $name }}
+{{- fail (printf "config.extraEnv must not set %s: the chart sets it (API_KEYS and DATABASE_URL come from the Secret; DEV_MODE is never allowed; TRUST_PROXY is config.trustProxy)" $name) }}
+{{- end }}
+{{- end }}
+{{- if eq (toString .Values.config.trustProxy) "true" }}
+{{- fail "config.trustProxy=true would trust X-Forwarded-For from any peer; set a hop count (1 = the ingress controller) or the proxies' addresses" }}
+{{- end }}
+{{- if lt (include "shelfwatch.shutdownTimeoutSeconds" . | int) 5 }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) leaves under 5 s for in-flight requests after the preStop sleep (%v s), the drain delay (%v ms) and 5 s of margin" .Values.terminationGracePeriodSeconds .Values.lifecycle.preStopSleepSeconds .Values.config.drainDelayMs) }}
+{{- end }}
+{{- end }}
+
+{{/*
+TRUST_PROXY: the configured value, else a hop count of 1 behind the chart's Ingress, else "false".
+*/}}
+{{- define "shelfwatch.trustProxy" -}}
+{{- $v := .Values.config.trustProxy -}}
+{{- if kindIs "invalid" $v -}}
+{{- ternary "1" "false" .Values.ingress.enabled -}}
+{{- else if kindIs "float64" $v -}}
+{{- int64 $v -}}
+{{- else -}}
+{{- toString $v -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+Seconds the server may spend finishing in-flight requests: the grace period minus the preStop sleep,
+the drain delay and 5 s of margin.
+*/}}
+{{- define "shelfwatch.shutdownTimeoutSeconds" -}}
+{{- sub (sub (sub (int .Values.terminationGracePeriodSeconds) (int .Values.lifecycle.preStopSleepSeconds)) (div (int .Values.config.drainDelayMs) 1000)) 5 -}}
+{{- end }}
+
+{{/*
+Memory of one pod in MiB: the worst case of docs/SECURITY.md, measured with server/bench/memory.mjs:
+  idle 160 + 40 per worker, + 750 for embedded PGlite (no DATABASE_URL),
+  + (workers + queue) x MAX_BODY_BYTES (every admitted upload is held whole),
+  + workers x 24 bytes per pixel x MAX_PIXELS (decode, rotation, resize, allocator slack),
+then +20 % and rounded up to 64 MiB. Unset settings count with the server's defaults.
+*/}}
+{{- define "shelfwatch.memoryMiB" -}}
+{{- $workers := int (default 2 .Values.config.workers) -}}
+{{- $queue := ternary 16 (int .Values.config.queueSize) (kindIs "invalid" .Values.config.queueSize) -}}
+{{- $bodyMiB := div (add (int64 (default 16777216 .Values.config.maxBodyBytes)) 1048575) 1048576 -}}
+{{- $pixelsMiB := div (mul 24 (int64 (default 16777216 .Values.config.maxPixels))) 1048576 -}}
+{{- $pglite := ternary 0 750 (or (ne .Values.secret.existingSecret "") (ne .Values.secret.databaseUrl "")) -}}
+{{- $worst := add 160 (mul 40 $workers) $pglite (mul (add $workers $queue) $bodyMiB) (mul $workers $pixelsMiB) -}}
+{{- mul (div (add (div (mul $worst 120) 100) 63) 64) 64 -}}
+{{- end }}
+
+{{/*
+Container resources: `resources`, with memory request and limit derived (shelfwatch.memoryMiB) where unset.
+*/}}
+{{- define "shelfwatch.resources" -}}
+{{- $resources := deepCopy (default dict .Values.resources) -}}
+{{- $limits := default dict $resources.limits -}}
+{{- $requests := default dict $resources.requests -}}
+{{- if not (hasKey $limits "memory") }}{{ $_ := set $limits "memory" (printf "%sMi" (include "shelfwatch.memoryMiB" .)) }}{{ end -}}
+{{- if not (hasKey $requests "memory") }}{{ $_ := set $requests "memory" $limits.memory }}{{ end -}}
+{{- $_ := set $resources "limits" $limits -}}
+{{- $_ := set $resources "requests" $requests -}}
+{{- toYaml $resources -}}
+{{- end }}

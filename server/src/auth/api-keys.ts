@@ -24,7 +24,7 @@ export interface ApiKey {
   stores: readonly string[] | '*';
 }
 
-/** The quick-start key, used only when API_KEYS is unset (a warning is logged). */
+/** The quick-start key, accepted only in DEV_MODE with API_KEYS unset (a warning is logged). */
 export const DEV_API_KEY = 'dev-key';
 export const DEV_STORE = 'demo-store';
 
@@ -43,11 +43,17 @@ export class ApiKeyRing {
   }
 
   /**
-   * Parses `API_KEYS`; empty means the development key.
-   * @throws {Error} naming what is wrong with the JSON
+   * Parses `API_KEYS`. Empty is refused, except in development mode where it means the public
+   * development key.
+   * @throws {Error} naming what is wrong with the JSON, or that keys are required
    */
-  static fromEnv(value: string): { ring: ApiKeyRing; development: boolean } {
+  static fromEnv(value: string, options: { devMode: boolean }): { ring: ApiKeyRing; development: boolean } {
     if (value.trim() === '') {
+      if (!options.devMode) {
+        throw new Error(
+          'API_KEYS is required: set it to the hashed keys (see server/README.md); DEV_MODE=true allows the development key instead, never in production',
+        );
+      }
       return {
         ring: new ApiKeyRing([{ name: 'dev', sha256: sha256Hex(DEV_API_KEY), stores: [DEV_STORE] }]),
         development: true,

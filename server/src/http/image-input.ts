@@ -4,7 +4,13 @@ import { ApiError } from '../errors.js';
 /** Raw image bodies the API accepts (DESIGN.md); multipart is handled by @fastify/multipart. */
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 
-/** Buffers raw image bodies up to MAX_BODY_BYTES (Fastify answers 413 beyond it). */
+/** Every content type an image route accepts. */
+const IMAGE_ROUTE_TYPES = new Set([...IMAGE_CONTENT_TYPES, 'multipart/form-data']);
+
+/**
+ * Buffers raw image bodies up to MAX_BODY_BYTES (413 beyond it, or at once when Content-Length
+ * says so). The app has no other body parsers (no JSON, no text): any other type is 415 unread.
+ */
 export function registerImageBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser(
     IMAGE_CONTENT_TYPES,
@@ -14,22 +20,46 @@ export function registerImageBodyParser(app: FastifyInstance): void {
 }
 
 /**
+ * onRequest hook of the image routes: a declared content type the route does not take is 415
+ * before a byte of the body is read. (A missing one is left to the body check: EMPTY_BODY or 415.)
+ * @throws {ApiError} UNSUPPORTED_MEDIA_TYPE
+ */
+export async function requireImageContentType(request: FastifyRequest): Promise<void> {
+  const header = request.headers['content-type'];
+  if (header === undefined) return;
+  const type = header.split(';', 1)[0]!.trim().toLowerCase();
+  if (!IMAGE_ROUTE_TYPES.has(type)) {
+    throw new ApiError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type ${JSON.stringify(type.slice(0, 64))} is not accepted; send a JPEG, PNG or WebP image (raw body or multipart field "image").`,
+    );
+  }
+}
+
+/**
  * The uploaded image and text fields of a request: a raw `image/*` body (fields then come from the
  * query string) or multipart/form-data with a file field `image`.
- * @throws {ApiError} EMPTY_BODY, UNSUPPORTED_MEDIA_TYPE or PAYLOAD_TOO_LARGE
+ * @param allowedFields the multipart text fields the route takes; any other is refused
+ * @throws {ApiError} EMPTY_BODY, INVALID_REQUEST, UNSUPPORTED_MEDIA_TYPE or PAYLOAD_TOO_LARGE
  */
 export async function readImageInput(
   request: FastifyRequest,
+  allowedFields: readonly string[] = [],
 ): Promise<{ image: Buffer; fields: Record<string, string> }> {
   const fields: Record<string, string> = {};
   let image: Buffer | null = null;
   if (request.isMultipart()) {
+    let unknownField: string | null = null;
     try {
+      // Every part is read to the end (within the multipart limits), even after an unknown field:
+      // leaving the form half-read would stall the connection's next request.
       for await (const part of request.parts()) {
         if (part.type === 'file') {
           // toBuffer() throws FST_REQ_FILE_TOO_LARGE (413) past limits.fileSize.
           if (part.fieldname === 'image' && image === null) image = await part.toBuffer();
           else part.file.resume();
+        } else if (!allowedFields.includes(part.fieldname)) {
+          unknownField ??= part.fieldname;
         } else if (typeof part.value === 'string') {
           fields[part.fieldname] = part.value;
         }
@@ -37,8 +67,14 @@ export async function readImageInput(
     } catch (err) {
       // @fastify/multipart's own errors carry a 4xx status; busboy's parse errors ("Unexpected end
       // of form", a bad boundary) carry none and are still the client's fault.
-      if ((err as { statusCode?: number }).statusCode) throw err;
+      if (err instanceof ApiError || (err as { statusCode?: number }).statusCode) throw err;
       throw new ApiError('INVALID_REQUEST', 'The multipart body is malformed.', { cause: err });
+    }
+    if (unknownField !== null) {
+      throw new ApiError(
+        'INVALID_REQUEST',
+        `Unknown multipart field ${JSON.stringify(unknownField.slice(0, 64))}.`,
+      );
     }
     if (image === null) throw new ApiError('EMPTY_BODY', 'The multipart body has no file field "image".');
   } else {

@@ -9,7 +9,7 @@ import {
   type PredictResult,
 } from '@shelfwatch/shared';
 import * as ort from 'onnxruntime-node';
-import { decodeUpright } from './decode-image.js';
+import { type DecodeOptions, decodeUpright } from './decode-image.js';
 import { type ModelDescription, type ModelManifest, readModel } from './model-files.js';
 
 export interface PredictorOptions {
@@ -18,22 +18,26 @@ export interface PredictorOptions {
   /** onnxruntime intra-op threads. */
   intraOpThreads: number;
   maxPixels: number;
+  /** Largest long side / short side (MAX_ASPECT_RATIO). */
+  maxAspectRatio?: number;
+  /** Deadline of each decode in whole seconds (DECODE_TIMEOUT_SECONDS); 0 = none. */
+  decodeTimeoutSeconds?: number;
 }
 
 /**
- * The server's adapter to the shared pipeline: sharp decodes the photo upright (once), onnxruntime-node
- * runs the session; everything between (letterbox, tensor, boxes, NMS, rows) is the shared
- * `DetectionPipeline`, the same code the PWA runs. Used by the piscina worker, the CLI and the model
- * evaluation, so all three give the same numbers. `predict` blocks its thread during `session.run`
- * (onnxruntime-node runs the native call synchronously, microsoft/onnxruntime#19611): call it from a
- * worker thread on a server.
+ * The server's adapter to the shared pipeline: sharp decodes the photo upright (once, within the
+ * decode limits), onnxruntime-node runs the session; everything between (letterbox, tensor, boxes,
+ * NMS, rows) is the shared `DetectionPipeline`, the same code the PWA runs. Used by the piscina
+ * worker, the CLI and the model evaluation, so all three give the same numbers. `predict` blocks its
+ * thread during `session.run` (onnxruntime-node runs the native call synchronously,
+ * microsoft/onnxruntime#19611): call it from a worker thread on a server.
  */
 export class Predictor {
   private constructor(
     readonly model: ModelDescription,
     private readonly session: ort.InferenceSession,
     readonly pipeline: DetectionPipeline,
-    private readonly maxPixels: number,
+    private readonly limits: DecodeOptions,
   ) {}
 
   static async create(options: PredictorOptions): Promise<Predictor> {
@@ -51,13 +55,17 @@ export class Predictor {
       const out = outputs[outputName]!;
       return { data: out.data as Float32Array, dims: out.dims };
     });
-    return new Predictor(model, session, pipeline, options.maxPixels);
+    return new Predictor(model, session, pipeline, {
+      maxPixels: options.maxPixels,
+      maxAspectRatio: options.maxAspectRatio,
+      timeoutSeconds: options.decodeTimeoutSeconds,
+    });
   }
 
   /** Decodes a photo upright with sharp; `ms` is reported as `timingsMs.decode`. */
   async decode(bytes: Uint8Array): Promise<{ image: DecodedImage; ms: number }> {
     const t0 = performance.now();
-    const image = await decodeUpright(bytes, { maxPixels: this.maxPixels });
+    const image = await decodeUpright(bytes, this.limits);
     return { image, ms: performance.now() - t0 };
   }
 

@@ -3,30 +3,43 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { mayAccessStore, sha256Hex } from '../auth/api-keys.js';
 import { ApiError } from '../errors.js';
-import { readImageInput } from '../http/image-input.js';
-import { AuditFields, AuditList, AuditListQuery, AuditRecord } from '../schemas/audits.js';
+import { readImageInput, requireImageContentType } from '../http/image-input.js';
+import { AuditFields, AuditList, AuditListQuery, AuditParams, AuditRecord } from '../schemas/audits.js';
 import { errorResponses, IMAGE_CONSUMES, ThresholdQuery } from '../schemas/common.js';
 
-const AuditCreateQuery = Type.Object({
-  ...ThresholdQuery,
-  storeId: Type.Optional(AuditFields.storeId),
-  aisle: Type.Optional(AuditFields.aisle),
-  note: AuditFields.note,
-});
-const AuditInput = Type.Object({
-  storeId: AuditFields.storeId,
-  aisle: AuditFields.aisle,
-  note: AuditFields.note,
-});
+const AuditCreateQuery = Type.Object(
+  {
+    ...ThresholdQuery,
+    storeId: Type.Optional(AuditFields.storeId),
+    aisle: Type.Optional(AuditFields.aisle),
+    note: AuditFields.note,
+  },
+  { additionalProperties: false },
+);
+const AuditInput = Type.Object(
+  { storeId: AuditFields.storeId, aisle: AuditFields.aisle, note: AuditFields.note },
+  { additionalProperties: false },
+);
+/** The text fields a multipart `POST /audits` may carry (beside the file field `image`). */
+const MULTIPART_FIELDS = ['storeId', 'aisle', 'note'] as const;
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7e]+$',
+      description: 'printable ASCII',
+    }),
+  ),
 });
 
 /** Stored, audited counts: the system of record. Every route needs `Authorization: Bearer <api key>`. */
 export default async function auditRoutes(app: FastifyInstance) {
   // onRequest, not preHandler: an unauthenticated upload is refused before its body is read.
+  // Context hooks run before the route's own: authenticate, then the per-key rate limit.
   app.addHook('onRequest', app.authenticate);
   const security = [{ apiKey: [] }];
+  const rateLimit = app.rateLimits.perKey;
 
   app.post<{ Querystring: typeof AuditCreateQuery.static; Headers: typeof IdempotencyHeaders.static }>(
     '/audits',
@@ -42,11 +55,14 @@ export default async function auditRoutes(app: FastifyInstance) {
         headers: IdempotencyHeaders,
         response: { 201: AuditRecord, ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503) },
       },
-      config: { rateLimit: app.config.RATE_LIMIT_PER_MINUTE > 0 ? {} : false },
+      bodyLimit: app.config.MAX_BODY_BYTES,
+      onRequest: requireImageContentType,
+      preParsing: app.inference.admit,
+      config: { rateLimit },
     },
     async (request, reply) => {
       const key = request.apiKey!;
-      const { image, fields } = await readImageInput(request);
+      const { image, fields } = await readImageInput(request, MULTIPART_FIELDS);
       const { conf, iou, maxDetections, ...queryFields } = request.query;
       const input = { ...queryFields, ...fields };
       if (!Value.Check(AuditInput, input)) {
@@ -73,7 +89,7 @@ export default async function auditRoutes(app: FastifyInstance) {
         const existing = await app.audits.findByIdempotencyKey(key.name, idempotencyKey);
         if (existing) return replay(existing);
       }
-      const result = await app.inference.predict(image, { conf, iou, maxDetections });
+      const result = await app.inference.predict(image, { conf, iou, maxDetections }, request.inferenceSlot!);
       const { record, created } = await app.audits.insert({
         storeId: input.storeId,
         aisle: input.aisle,
@@ -99,18 +115,23 @@ export default async function auditRoutes(app: FastifyInstance) {
         summary: "List audits of the key's stores, newest first",
         security,
         querystring: AuditListQuery,
-        response: { 200: AuditList, ...errorResponses(400, 401, 403) },
+        response: { 200: AuditList, ...errorResponses(400, 401, 403, 429) },
       },
+      config: { rateLimit },
     },
     async (request) => {
       const key = request.apiKey!;
       const { storeId, since, limit } = request.query;
       if (storeId !== undefined && !mayAccessStore(key, storeId)) throw new ApiError('FORBIDDEN_STORE');
-      return { items: await app.audits.list({ stores: key.stores, storeId, since, limit }) };
+      // Normalised to UTC: the database sees one unambiguous form (and a leap second is refused here).
+      const sinceMs = since === undefined ? undefined : Date.parse(since);
+      if (sinceMs !== undefined && Number.isNaN(sinceMs))
+        throw new ApiError('INVALID_REQUEST', 'querystring/since is not a date-time this server can use.');
+      const sinceUtc = sinceMs === undefined ? undefined : new Date(sinceMs).toISOString();
+      return { items: await app.audits.list({ stores: key.stores, storeId, since: sinceUtc, limit }) };
     },
   );
 
-  const AuditParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
   app.get<{ Params: typeof AuditParams.static }>(
     '/audits/:id',
     {
@@ -118,11 +139,12 @@ export default async function auditRoutes(app: FastifyInstance) {
         summary: 'One audit',
         security,
         params: AuditParams,
-        response: { 200: AuditRecord, ...errorResponses(400, 401, 404) },
+        response: { 200: AuditRecord, ...errorResponses(400, 401, 404, 429) },
       },
+      config: { rateLimit },
     },
     async (request) => {
-      const record = await app.audits.get(request.params.id);
+      const record = await app.audits.get(request.params.id.toLowerCase());
       // Another store's audit reads as absent: a key learns nothing about stores it cannot see.
       if (!record || !mayAccessStore(request.apiKey!, record.storeId))
         throw new ApiError('NOT_FOUND', 'Audit not found.');

@@ -14,7 +14,7 @@ const NotReady = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),
 });
 
-/** Liveness (the event loop answers) and readiness (model loaded, workers up, database reachable). */
+/** Liveness (the event loop answers) and readiness (model loaded, workers serving, database reachable). */
 export default async function healthRoutes(app: FastifyInstance) {
   app.get(
     '/health/live',
@@ -32,7 +32,7 @@ export default async function healthRoutes(app: FastifyInstance) {
     '/health/ready',
     {
       schema: {
-        summary: 'Readiness: model loaded, workers up, database reachable, not shutting down',
+        summary: 'Readiness: model loaded and workers serving, database reachable, not shutting down',
         response: { 200: Ready, 503: NotReady },
       },
       logLevel: 'warn',
@@ -45,8 +45,11 @@ export default async function healthRoutes(app: FastifyInstance) {
         ),
         new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
       ]);
+      // Workers that cannot serve (a replacement that cannot load the model, a run of failed tasks)
+      // make the pod unready; one probe image then tells whether they have recovered.
+      const serving = app.inference.isReady() || (await app.inference.probe());
       const checks = {
-        model: app.inference.isReady(),
+        model: serving,
         workers: app.inference.pool.threads.length,
         database,
         shuttingDown: app.shuttingDown,

@@ -1,11 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { readImageInput } from '../http/image-input.js';
+import { readImageInput, requireImageContentType } from '../http/image-input.js';
 import { errorResponses, IMAGE_CONSUMES, PredictResult, ThresholdQuery } from '../schemas/common.js';
 
-export const PredictQuery = Type.Object(ThresholdQuery);
+export const PredictQuery = Type.Object(ThresholdQuery, { additionalProperties: false });
 
-/** POST /predict: detect products on one shelf photo (raw image body or multipart field `image`). */
+/**
+ * POST /predict: detect products on one shelf photo (raw image body or multipart field `image`).
+ * Anonymous: the content type is checked and a queue slot taken before the body is read.
+ */
 export default async function predictRoutes(app: FastifyInstance) {
   app.post<{ Querystring: typeof PredictQuery.static }>(
     '/predict',
@@ -16,11 +19,16 @@ export default async function predictRoutes(app: FastifyInstance) {
         querystring: PredictQuery,
         response: { 200: PredictResult, ...errorResponses(400, 413, 415, 422, 429, 503) },
       },
-      config: { rateLimit: app.config.RATE_LIMIT_PER_MINUTE > 0 ? {} : false },
+      bodyLimit: app.config.MAX_BODY_BYTES,
+      onRequest: requireImageContentType,
+      preParsing: app.inference.admit,
+      config: { rateLimit: app.rateLimits.perIp },
     },
     async (request) => {
       const { image } = await readImageInput(request);
-      return app.inference.predict(image, request.query);
+      // Only the three validated thresholds go on; the worker's message is built from them alone.
+      const { conf, iou, maxDetections } = request.query;
+      return app.inference.predict(image, { conf, iou, maxDetections }, request.inferenceSlot!);
     },
   );
 }

@@ -1,5 +1,36 @@
 import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS, MAX_DETECTIONS_LIMIT } from '@shelfwatch/shared';
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type NumberOptions, type TSchema, Type } from '@sinclair/typebox';
+
+/**
+ * Ajv keyword `x-finite`: refuses Infinity and -Infinity. Ajv's coercion turns `conf=1e309` into
+ * Infinity and then skips `minimum`/`maximum`, which only check finite numbers, so without this
+ * `?conf=Infinity` passed validation. Registered in app.ts (`ajv.plugins`).
+ */
+export function ajvFiniteKeyword<
+  A extends {
+    addKeyword(definition: {
+      keyword: string;
+      schemaType: 'boolean';
+      validate: (schema: boolean, data: unknown) => boolean;
+      errors: boolean;
+    }): unknown;
+  },
+>(ajv: A): A {
+  const validate = Object.assign(
+    (schema: boolean, data: unknown) => {
+      if (!schema || typeof data !== 'number' || Number.isFinite(data)) return true;
+      validate.errors = [{ keyword: 'x-finite', message: 'must be a finite number', params: {} }];
+      return false;
+    },
+    { errors: null as unknown },
+  );
+  ajv.addKeyword({ keyword: 'x-finite', schemaType: 'boolean', validate, errors: true });
+  return ajv;
+}
+
+/** A query number: finite, in range (use these for every numeric query parameter). */
+export const FiniteNumber = (options: NumberOptions) => Type.Number({ ...options, 'x-finite': true });
+export const FiniteInteger = (options: NumberOptions) => Type.Integer({ ...options, 'x-finite': true });
 
 /** `[x1, y1, x2, y2]` in the upright source image's pixels. */
 export const BoxXyxy = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()], {
@@ -77,13 +108,13 @@ export const ErrorBody = Type.Object(
 /** The thresholds of POST /predict and POST /audits. */
 export const ThresholdQuery = {
   conf: Type.Optional(
-    Type.Number({ minimum: 0, maximum: 1, description: `score threshold (default ${DEFAULT_CONF})` }),
+    FiniteNumber({ minimum: 0, maximum: 1, description: `score threshold (default ${DEFAULT_CONF})` }),
   ),
   iou: Type.Optional(
-    Type.Number({ minimum: 0, maximum: 1, description: `NMS IoU threshold (default ${DEFAULT_IOU})` }),
+    FiniteNumber({ minimum: 0, maximum: 1, description: `NMS IoU threshold (default ${DEFAULT_IOU})` }),
   ),
   maxDetections: Type.Optional(
-    Type.Integer({
+    FiniteInteger({
       minimum: 0,
       maximum: MAX_DETECTIONS_LIMIT,
       description: `most detections (default ${DEFAULT_MAX_DETECTIONS})`,

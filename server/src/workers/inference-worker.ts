@@ -13,42 +13,64 @@ export interface WorkerInit {
   manifest: ModelManifest | null;
   intraOpThreads: number;
   maxPixels: number;
-}
-
-export interface PredictTask extends DetectOptions {
-  image: Uint8Array;
+  maxAspectRatio: number;
+  decodeTimeoutSeconds: number;
 }
 
 /**
- * Sent once per worker at shutdown: releases the ONNX session before piscina terminates the thread.
- * Terminating a thread that still holds a session can abort the process from a native finalizer
- * ("terminate called after throwing an instance of 'Napi::Error'"), seen here under load.
+ * The one message the `predict` handler accepts, built field by field by the pool from the
+ * validated query (never spread from request data): the image bytes, the three thresholds, and a
+ * flag the caller sets when it stops waiting.
+ */
+export interface PredictTask {
+  readonly image: Uint8Array;
+  readonly options: Readonly<Required<DetectOptions>>;
+  /** Int32 at index 0: 1 once the caller has given up (task budget spent); the worker then skips it. */
+  readonly cancelled: SharedArrayBuffer;
+}
+
+/**
+ * Sent once per worker at shutdown, as piscina's named task `release` (only the pool's onClose
+ * hook names it): releases the ONNX session before piscina terminates the thread. Terminating a
+ * thread that still holds a session can abort the process from a native finalizer ("terminate
+ * called after throwing an instance of 'Napi::Error'"), seen here under load.
  */
 export interface ReleaseTask {
-  release: true;
   /** Shared counter of release tasks taken, and how many workers must take one. */
-  barrier: SharedArrayBuffer;
-  workers: number;
+  readonly barrier: SharedArrayBuffer;
+  readonly workers: number;
 }
 
 /** Errors travel as data: structured clone keeps only an Error's message, not our code. */
 export type WorkerResult =
   | { ok: true; result: PredictResult }
-  | { ok: false; error: ErrorInfo }
+  | { ok: false; error: ErrorInfo; skipped?: true }
   | { ok: true; released: true };
 
 const init = workerData as WorkerInit;
 // One libvips thread per worker so that workers x (intra-op threads) stays within the CPUs.
 sharp.concurrency(1);
 sharp.cache(false);
-const predictor = await Predictor.create({
-  modelPath: init.modelPath,
-  manifest: init.manifest,
-  intraOpThreads: init.intraOpThreads,
-  maxPixels: init.maxPixels,
-});
 
-let released = false;
+/**
+ * A worker whose model cannot be loaded stays up and answers NOT_READY (the pool then reports
+ * not ready) instead of exiting: an exit would make piscina start a replacement at once, in a loop.
+ */
+let predictor: Predictor | null = null;
+let unavailable = '';
+try {
+  predictor = await Predictor.create({
+    modelPath: init.modelPath,
+    manifest: init.manifest,
+    intraOpThreads: init.intraOpThreads,
+    maxPixels: init.maxPixels,
+    maxAspectRatio: init.maxAspectRatio,
+    decodeTimeoutSeconds: init.decodeTimeoutSeconds,
+  });
+} catch (err) {
+  unavailable = `the model could not be loaded: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 let deprioritised = false;
 
 /**
@@ -67,27 +89,47 @@ function deprioritise(): void {
   }
 }
 
-/** piscina's task handler: one image in, a result or a client error out. */
-export default async function run(task: PredictTask | ReleaseTask): Promise<WorkerResult> {
-  if ('release' in task) {
-    const taken = new Int32Array(task.barrier);
-    Atomics.add(taken, 0, 1);
-    if (!released) await predictor.release();
-    released = true;
-    // Stay busy until every worker has taken one, so that piscina hands each worker its own.
-    const deadline = Date.now() + 3_000;
-    while (Atomics.load(taken, 0) < task.workers && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 5));
-    return { ok: true, released: true };
+/** piscina task `predict`: one image in, a result or a client error out. */
+export async function predict(task: PredictTask): Promise<WorkerResult> {
+  if (Atomics.load(new Int32Array(task.cancelled), 0) === 1) {
+    return {
+      ok: false,
+      skipped: true,
+      error: { code: 'INFERENCE_TIMEOUT', message: 'skipped: caller gave up' },
+    };
   }
-  if (released) return { ok: false, error: { code: 'NOT_READY', message: 'The server is shutting down.' } };
+  if (!predictor) {
+    return {
+      ok: false,
+      error: { code: 'NOT_READY', message: 'Inference is unavailable.', cause: unavailable },
+    };
+  }
+  const { conf, iou, maxDetections } = task.options;
   try {
-    const result = await predictor.predict(task.image, task);
+    const result = await predictor.predict(task.image, { conf, iou, maxDetections });
     // After the first image (the pool's warm-up), when libuv's pool threads exist.
     if (!deprioritised) deprioritise();
     return { ok: true, result };
   } catch (err) {
-    if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: err.message } };
+    if (err instanceof ApiError) {
+      const cause = err.cause instanceof Error ? err.cause.message : undefined;
+      return { ok: false, error: { code: err.code, message: err.message, cause } };
+    }
     throw err;
   }
+}
+
+/** piscina task `release`: frees the session; the barrier makes piscina hand each worker its own. */
+export async function release(task: ReleaseTask): Promise<WorkerResult> {
+  const taken = new Int32Array(task.barrier);
+  Atomics.add(taken, 0, 1);
+  const session = predictor;
+  predictor = null;
+  unavailable = 'the server is shutting down';
+  await session?.release();
+  // Stay busy until every worker has taken one, so that piscina hands each worker its own.
+  const deadline = Date.now() + 3_000;
+  while (Atomics.load(taken, 0) < task.workers && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 5));
+  return { ok: true, released: true };
 }

@@ -20,7 +20,7 @@ export const TEST_API_KEYS = JSON.stringify([
   { name: 'head-office', sha256: sha256Hex(KEYS.headOffice), stores: ['*'] },
 ]);
 
-/** Laptop-small settings for tests: one worker with one thread, PGlite in a fresh temp dir. */
+/** Laptop-small settings for tests: one worker with one thread, no rate limits, PGlite in a fresh temp dir. */
 export function testConfig(overrides: Record<string, string> = {}): { config: Config; cleanup: () => void } {
   const dataDir = mkdtempSync(join(tmpdir(), 'shelfwatch-test-'));
   const config = loadConfig({
@@ -28,6 +28,8 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
     INTRA_OP_THREADS: '1',
     QUEUE_SIZE: '8',
     RATE_LIMIT_PER_MINUTE: '0',
+    KEY_RATE_LIMIT_PER_MINUTE: '0',
+    AUTH_FAILURES_PER_MINUTE: '0',
     LOG_LEVEL: 'silent',
     DATA_DIR: join(dataDir, 'pglite'),
     WEB_ROOT: join(dataDir, 'no-web'),
@@ -37,13 +39,17 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
   return { config, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
 }
 
-/** Builds the app with the shipped model and waits until the worker has loaded it. */
+/**
+ * Builds the app with the shipped model and waits until the worker has loaded it.
+ * @param logger pino options (e.g. `{ level: 'info', stream }` to read the logs); default none
+ */
 export async function buildTestApp(
   overrides: Record<string, string> = {},
+  logger: false | Record<string, unknown> = false,
 ): Promise<{ app: FastifyInstance; config: Config; close: () => Promise<void> }> {
   ensureBuilt();
   const { config, cleanup } = testConfig(overrides);
-  const app = await buildApp({ config, logger: false });
+  const app = await buildApp({ config, logger });
   await app.inference.whenReady();
   return {
     app,

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { createDeflate, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { REPO_ROOT } from './build.js';
 
@@ -86,4 +86,68 @@ export function sharedPhoto(index = 0): Buffer {
     .filter((f) => f.endsWith('.jpg'))
     .sort();
   return readFileSync(resolve(SHARED_PHOTOS_DIR, files[index % files.length]!));
+}
+
+/**
+ * A JPEG whose EXIF IFD0 carries `entries` pointers (Exif, GPS, Interop IFD tags) back to IFD0
+ * itself. libexif follows each one recursively up to its depth limit: with 5,000 entries (a 60 KB
+ * EXIF) sharp's header read alone took 4 s and the decode 8 s on the development machine.
+ */
+export async function exifLoopJpeg(entries = 5_000): Promise<Buffer> {
+  const base = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#888' } })
+    .jpeg()
+    .toBuffer();
+  const tags = [0x8769, 0x8825, 0xa005];
+  const n = Math.max(entries, 2);
+  const tiff = Buffer.alloc(8 + 2 + n * 12 + 4);
+  tiff.write('II', 0, 'latin1');
+  tiff.writeUInt16LE(42, 2);
+  tiff.writeUInt32LE(8, 4);
+  tiff.writeUInt16LE(n, 8);
+  for (let i = 0; i < n; i++) {
+    const o = 10 + i * 12;
+    const orientation = i === 0;
+    tiff.writeUInt16LE(orientation ? 0x0112 : tags[i % 3]!, o);
+    tiff.writeUInt16LE(orientation ? 3 : 4, o + 2); // SHORT orientation, else LONG offset
+    tiff.writeUInt32LE(1, o + 4);
+    tiff.writeUInt32LE(orientation ? 1 : 8, o + 8); // 8 = IFD0's own offset
+  }
+  tiff.writeUInt32LE(8, 10 + n * 12); // and the next-IFD link, to IFD0 again
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const app1 = Buffer.alloc(4);
+  app1.writeUInt16BE(0xffe1, 0);
+  app1.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([base.subarray(0, 2), app1, payload, base.subarray(2)]);
+}
+
+/**
+ * A valid, all-black RGB PNG of `width x height`, compressed as a stream (a 1 x 30,000,000 image is
+ * ~120 KB but 120 MB of scanlines): libvips' cost is per row, so tall thin images decode slowly.
+ */
+export async function blackPng(width: number, height: number): Promise<Buffer> {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const deflate = createDeflate({ level: 9 });
+  const out: Buffer[] = [];
+  deflate.on('data', (d: Buffer) => out.push(d));
+  const done = new Promise((r) => deflate.once('end', r));
+  const rowBytes = width * 3 + 1;
+  const rowsPerChunk = Math.max(1, Math.floor((4 * 1024 * 1024) / rowBytes));
+  const chunkOfRows = Buffer.alloc(rowsPerChunk * rowBytes);
+  for (let rows = 0; rows < height; rows += rowsPerChunk) {
+    const n = Math.min(rowsPerChunk, height - rows);
+    if (!deflate.write(chunkOfRows.subarray(0, n * rowBytes)))
+      await new Promise((r) => deflate.once('drain', r));
+  }
+  deflate.end();
+  await done;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.concat(out)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -223,9 +223,18 @@ describe('bad-input corpus: every case a 4xx with a catalogue code, never a 5xx'
       code: 'UNDECODABLE_IMAGE',
     },
     {
-      name: 'text posing as JPEG',
+      name: 'text posing as JPEG (refused by its magic bytes)',
       make: async () => ({
         payload: 'this is not a photo of a shelf\n'.repeat(20),
+        contentType: 'image/jpeg',
+      }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'JPEG magic bytes followed by garbage',
+      make: async () => ({
+        payload: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(600, 0x41)]),
         contentType: 'image/jpeg',
       }),
       status: 422,
@@ -275,10 +284,23 @@ describe('bad-input corpus: every case a 4xx with a catalogue code, never a 5xx'
       code: 'IMAGE_TOO_MANY_PIXELS',
     },
     {
-      name: 'multipart without the image field',
-      make: async () => multipart([{ name: 'note', data: 'no photo here' }]),
+      name: 'multipart without any part',
+      make: async () => ({
+        payload: '------b--\r\n',
+        contentType: 'multipart/form-data; boundary=----b',
+      }),
       status: 400,
       code: 'EMPTY_BODY',
+    },
+    {
+      name: 'multipart with a text field /predict does not take',
+      make: async () =>
+        multipart([
+          { name: 'note', data: 'no such field here' },
+          { name: 'image', filename: 'a.jpg', type: 'image/jpeg', data: shelf },
+        ]),
+      status: 400,
+      code: 'INVALID_REQUEST',
     },
     {
       name: 'multipart with the photo under another field name',

@@ -3,6 +3,20 @@ import fp from 'fastify-plugin';
 import { ApiError, codeForFrameworkError, ERROR_CATALOGUE, type ErrorCode } from '../../errors.js';
 
 /**
+ * The messages of an error's `cause` chain, outermost first ("a <- b"); undefined without one.
+ * A bare `cause` object would log as `{}`: an Error's own properties are not enumerable.
+ */
+export function causeChain(err: unknown): string | undefined {
+  const parts: string[] = [];
+  let cause = (err as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; cause !== undefined && cause !== null && depth < 8; depth++) {
+    parts.push(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.length > 0 ? parts.join(' <- ') : undefined;
+}
+
+/**
  * Every error becomes `{ error: { code, message } }` with the catalogue's status. Client mistakes
  * are 4xx with a specific message; anything else is logged with its cause and shown as a bare 500.
  * Each error response is counted by code.
@@ -24,10 +38,10 @@ export default fp(
         message = ERROR_CATALOGUE[code].status < 500 ? err.message : ERROR_CATALOGUE[code].message;
       }
       const status = ERROR_CATALOGUE[code].status;
+      // pino's err serializer writes the message, stack and the causes' messages and stacks.
       if (code === 'INTERNAL') request.log.error({ err, code }, 'request failed');
-      else if (status >= 500)
-        request.log.warn({ code, reason: err.message, cause: (err as Error).cause }, 'request refused');
-      else request.log.info({ code, reason: err.message, cause: (err as Error).cause }, 'request rejected');
+      else if (status >= 500) request.log.warn({ err, code }, 'request refused');
+      else request.log.info({ code, reason: err.message, cause: causeChain(err) }, 'request rejected');
       app.metrics.errors.inc({ code });
       void reply.code(status).send({ error: { code, message } });
     });

@@ -1,11 +1,27 @@
-import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Route `config.rateLimit` values; `false` when the limit is 0 (off). */
+    rateLimits: {
+      /** RATE_LIMIT_PER_MINUTE per client IP (anonymous `POST /predict`). */
+      perIp: RateLimitOptions | false;
+      /**
+       * KEY_RATE_LIMIT_PER_MINUTE per API key (the authenticated routes): a store's phones share
+       * one NAT address, and an IP limit would let one key spread over many addresses.
+       */
+      perKey: RateLimitOptions | false;
+    };
+  }
+}
+
 /**
- * Per-client (IP) limit, opt-in per route (`config.rateLimit`): the inference routes use it, health
- * and metrics never do. In-memory store: each replica limits on its own.
+ * Rate limits, opt-in per route (`config.rateLimit`); health and metrics never have one. The
+ * client IP is `request.ip`, which honours only the proxies TRUST_PROXY names. In-memory store:
+ * each replica limits on its own.
  */
 export default fp(
   async (app: FastifyInstance) => {
@@ -20,6 +36,19 @@ export default fp(
           `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}.`,
         );
       },
+    });
+    const perKey = app.config.KEY_RATE_LIMIT_PER_MINUTE;
+    app.decorate('rateLimits', {
+      perIp: app.config.RATE_LIMIT_PER_MINUTE > 0 ? {} : false,
+      perKey:
+        perKey > 0
+          ? {
+              max: perKey,
+              // Runs after `authenticate` (a context hook), so the key is known.
+              keyGenerator: (request: FastifyRequest) =>
+                request.apiKey ? `key:${request.apiKey.name}` : `ip:${request.ip}`,
+            }
+          : false,
     });
   },
   { name: 'rate-limit', dependencies: ['env', 'metrics'], fastify: '5.x' },
