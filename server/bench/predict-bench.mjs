@@ -162,6 +162,7 @@ const child = spawn(process.execPath, [resolve(DIST, 'server.js')], {
     QUEUE_SIZE: '64',
     // Raised, not off: one loopback client is not a store, but the limiter stays in the path.
     RATE_LIMIT_PER_MINUTE: '1000000',
+    DEV_MODE: 'true',
     LOG_LEVEL: 'warn',
     DATA_DIR: join(dataDir, 'pglite'),
   },

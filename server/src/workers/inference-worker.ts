@@ -1,5 +1,3 @@
-import { readdirSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 import type { DetectOptions, PredictResult } from '@shelfwatch/shared';
 import sharp from 'sharp';
@@ -71,24 +69,6 @@ try {
   unavailable = `the model could not be loaded: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-let deprioritised = false;
-
-/**
- * Serving before computing: lowers the CPU priority (nice +10) of every thread of the process but the
- * main one (the inference threads, libuv's pool where sharp decodes, V8's helpers), so that the event
- * loop (health checks, admission, the answers) is scheduled first when every core is busy. Linux only
- * (a thread's nice is set by its TID); elsewhere, or where it is refused, nothing changes.
- */
-function deprioritise(): void {
-  deprioritised = true;
-  try {
-    for (const tid of readdirSync('/proc/self/task').map(Number))
-      if (tid !== process.pid) setPriority(tid, 10);
-  } catch {
-    // Not Linux, or not permitted: everything runs at the process's priority.
-  }
-}
-
 /** piscina task `predict`: one image in, a result or a client error out. */
 export async function predict(task: PredictTask): Promise<WorkerResult> {
   if (Atomics.load(new Int32Array(task.cancelled), 0) === 1) {
@@ -106,10 +86,7 @@ export async function predict(task: PredictTask): Promise<WorkerResult> {
   }
   const { conf, iou, maxDetections } = task.options;
   try {
-    const result = await predictor.predict(task.image, { conf, iou, maxDetections });
-    // After the first image (the pool's warm-up), when libuv's pool threads exist.
-    if (!deprioritised) deprioritise();
-    return { ok: true, result };
+    return { ok: true, result: await predictor.predict(task.image, { conf, iou, maxDetections }) };
   } catch (err) {
     if (err instanceof ApiError) {
       const cause = err.cause instanceof Error ? err.cause.message : undefined;
