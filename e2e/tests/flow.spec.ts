@@ -24,6 +24,17 @@ const STORE = 'demo-store';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const run = () => `e2e-${Date.now().toString(36)}`;
 
+/** 5 % of the bytes from 30 % on replaced by noise (a corrupted copy). */
+function garble(jpeg: Buffer): Buffer {
+  const out = Buffer.from(jpeg);
+  let s = 1;
+  for (let i = Math.floor(out.length * 0.3); i < Math.floor(out.length * 0.35); i++) {
+    s = (s * 16807) % 2147483647;
+    out[i] = s & 255;
+  }
+  return out;
+}
+
 test('bug 1: two photos in quick succession: only the second is shown, counted and filed', async ({
   page,
   context,
@@ -80,6 +91,13 @@ test('bug 2: a failed scan leaves nothing of the previous one on screen, and upl
       buffer: Buffer.from('shopping list: milk, eggs'),
       code: 'NOT_AN_IMAGE',
       text: /not a photo/,
+    },
+    // Complete on the outside (end marker kept), garbage inside: the decoder stops, the rest is grey.
+    {
+      name: 'garbled.jpg',
+      buffer: garble(good),
+      code: 'DAMAGED_IMAGE',
+      text: /damaged: part of it could not be read/,
     },
   ];
   for (const c of cases) {
@@ -247,5 +265,39 @@ test("a captive portal's 200 is not taken for a stored audit: it stays queued an
   portal = false;
   await page.evaluate(() => dispatchEvent(new Event('online')));
   await expect(page.getByTestId('done-status')).toHaveAttribute('data-status', 'sent', { timeout: 60_000 });
+  expect((await serverAudits(request)).filter((a) => a.aisle === aisle)).toHaveLength(1);
+});
+
+test('a permanent refusal says what to do and is never retried; fixing the store sends it once', async ({
+  page,
+  context,
+  request,
+}) => {
+  await useSettings(context, { engine: 'server', apiKey: 'dev-key', storeId: STORE });
+  let posts = 0;
+  await context.route('**/audits', (route) => {
+    if (route.request().method() === 'POST') posts++;
+    return route.fallback();
+  });
+  await page.goto('/');
+  await scan(page);
+  const aisle = run();
+  // The development key may audit demo-store only.
+  await fileAudit(page, { storeId: 'other-store', aisle });
+  const status = page.getByTestId('done-status');
+  await expect(status).toHaveAttribute('data-status', 'failed');
+  await expect(status).toHaveText(
+    'This API key may not file audits for this store. Check the store, or ask for a key for it.',
+  );
+  await expect(page.locator('#done-title')).toHaveText('Audit not stored');
+  await snap(page, '10b-refused');
+  // Coming back online retries what may work, never this.
+  await page.evaluate(() => dispatchEvent(new Event('online')));
+  await page.getByRole('button', { name: 'Change store or aisle' }).click();
+  await expect(page.locator('main')).toHaveAttribute('data-step', 'audit');
+  await page.locator('#audit-store').fill(STORE);
+  await page.getByRole('button', { name: 'Submit audit' }).click();
+  await expect(status).toHaveAttribute('data-status', 'sent', { timeout: 60_000 });
+  expect(posts).toBe(2);
   expect((await serverAudits(request)).filter((a) => a.aisle === aisle)).toHaveLength(1);
 });

@@ -53,7 +53,14 @@ test('reopen a past scan (boxes, rows, status), delete one; compare with the las
     buffer: Buffer.from(emptied, 'base64'),
   });
   expect(second.count).toBeLessThan(first.count);
-  await fileAudit(page, { aisle });
+  // The aisle is one tap away (recent aisles of the store).
+  await page.getByTestId('to-audit').click();
+  await page
+    .locator('#recent-aisles')
+    .getByRole('button', { name: `Aisle ${aisle}` })
+    .click();
+  await expect(page.locator('#audit-aisle')).toHaveValue(aisle);
+  await page.getByRole('button', { name: 'Submit audit' }).click();
   await expect(page.getByTestId('done-status')).toHaveAttribute('data-status', 'sent', { timeout: 60_000 });
   const compare = page.getByTestId('done-compare');
   await expect(compare.getByTestId('compare-text')).toContainText(

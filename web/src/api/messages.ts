@@ -31,7 +31,7 @@ export const SERVER_MESSAGES: Record<string, Entry> = {
   UNAUTHORIZED: { text: 'The API key was not accepted. Check it in Settings.', action: 'settings' },
   FORBIDDEN_STORE: {
     text: 'This API key may not file audits for this store. Check the store, or ask for a key for it.',
-    action: 'settings',
+    action: 'edit',
   },
   NOT_FOUND: { text: 'That audit was not found (it may belong to another store).', action: 'none' },
   IDEMPOTENCY_CONFLICT: {
@@ -60,6 +60,10 @@ export const CLIENT_MESSAGES: Record<string, Entry> = {
   },
   TRUNCATED_IMAGE: {
     text: 'This photo is incomplete (the file was cut off). Take it again or choose another one.',
+    action: 'retake',
+  },
+  DAMAGED_IMAGE: {
+    text: 'This photo is damaged: part of it could not be read. Take it again or choose another one.',
     action: 'retake',
   },
   DECODE_FAILED: {

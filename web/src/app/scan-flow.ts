@@ -13,7 +13,13 @@ import type { EngineKind } from '../engine/policy.ts';
 import { compareShelves, type ShelfSummary } from '../history/compare.ts';
 import { lastAuditOf } from '../history/last-audit.ts';
 import { PhotoRefused, preparePhoto } from '../photo/prepare-photo.ts';
-import { checkResult, checkSample, type QualityWarning } from '../quality/image-quality.ts';
+import {
+  checkResult,
+  checkSample,
+  MAX_UNDECODED_SHARE,
+  type QualityWarning,
+  undecodedShare,
+} from '../quality/image-quality.ts';
 import { graySample } from '../quality/sample.ts';
 import { isAbort, ScanSessions } from '../scan/scan-sessions.ts';
 import { rememberAisle } from '../settings.ts';
@@ -130,7 +136,13 @@ export class ScanFlow {
     if (!this.sessions.isCurrent(id)) return;
 
     const q0 = performance.now();
-    const warnings = checkSample(graySample(img, photo.width, photo.height));
+    const gray = graySample(img, photo.width, photo.height);
+    // The decoder stopped early (a damaged file): the rest is one flat grey. Refused, not warned.
+    if (undecodedShare(gray) > MAX_UNDECODED_SHARE) {
+      this.refuse(new PhotoRefused('DAMAGED_IMAGE', 'part of the photo could not be decoded'));
+      return;
+    }
+    const warnings = checkSample(gray);
     byId('check-status').dataset.qualityMs = (performance.now() - q0).toFixed(1);
     const images = makeImages(img, photo.width, photo.height);
     if (warnings.length && !(await this.ask(warnings, id))) return;
@@ -444,6 +456,12 @@ export class ScanFlow {
     const storeId = audit?.storeId ?? s.record.storeId;
     const aisle = audit?.aisle ?? s.record.aisle;
     const box = currentStep() === 'done' ? byId('done-compare') : byId('review-compare');
+    if (audit?.status === 'failed') {
+      // Nothing to compare a refused audit with (its store may not even be the key's).
+      box.hidden = true;
+      this.compared = '';
+      return;
+    }
     if (storeId && aisle && (currentStep() === 'done' || currentStep() === 'review')) {
       await this.renderCompare(box, s, storeId, aisle, audit?.serverId);
     }
@@ -485,10 +503,7 @@ export class ScanFlow {
           ' ',
           button('Open Settings', () => byId('settings-open').click()),
         );
-      } else if (
-        audit.status === 'failed' &&
-        (s.action === 'edit' || audit.lastErrorCode === 'FORBIDDEN_STORE')
-      ) {
+      } else if (audit.status === 'failed' && s.action === 'edit') {
         detail.append(
           ' ',
           button('Change store or aisle', () => this.toAudit()),

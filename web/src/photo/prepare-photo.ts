@@ -22,7 +22,7 @@ export interface PreparedPhoto {
 /** A photo the device refuses, with a code of `CLIENT_MESSAGES` (api/messages.ts). */
 export class PhotoRefused extends Error {
   constructor(
-    readonly code: 'NOT_AN_IMAGE' | 'TRUNCATED_IMAGE' | 'DECODE_FAILED',
+    readonly code: 'NOT_AN_IMAGE' | 'TRUNCATED_IMAGE' | 'DAMAGED_IMAGE' | 'DECODE_FAILED',
     detail: string,
   ) {
     super(detail);

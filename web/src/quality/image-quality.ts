@@ -200,6 +200,33 @@ export function medianProductPx(
   return median(boxes.map((b) => (b[3] - b[1]) * scale));
 }
 
+/**
+ * Rows at the bottom of the grey copy that are one flat grey (neither black nor white clipping):
+ * what a browser shows for the part of a damaged JPEG its decoder could not read. A real photo has
+ * sensor noise in every row. Returns their share of the height.
+ */
+export function undecodedShare({ data, width, height }: GrayImage): number {
+  let rows = 0;
+  let value = -1;
+  for (let y = height - 1; y >= 0; y--) {
+    const row = data.subarray(y * width, (y + 1) * width);
+    let min = 255;
+    let max = 0;
+    for (let x = 0; x < width; x++) {
+      const v = row[x]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max - min > 1 || min <= 8 || max >= 247 || (value >= 0 && Math.abs(min - value) > 1)) break;
+    value = min;
+    rows++;
+  }
+  return rows / Math.max(1, height);
+}
+
+/** A photo with more than this share of flat rows at the bottom is refused as damaged. */
+export const MAX_UNDECODED_SHARE = 0.03;
+
 /** Checks on the grey copy, before inference. */
 export function checkSample(gray: GrayImage, t: QualityThresholds = DEFAULT_QUALITY): QualityWarning[] {
   const out: QualityWarning[] = [];

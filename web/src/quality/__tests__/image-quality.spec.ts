@@ -8,6 +8,7 @@ import {
   laplacianVariance,
   rgbaToGray,
   rowAngles,
+  undecodedShare,
 } from '../image-quality.ts';
 
 /** A deterministic "shelf": random product-like blocks with edges, brightness scaled by `gain`. */
@@ -70,6 +71,16 @@ describe('checkSample', () => {
   it('flags a dark photo, and a washed-out one', () => {
     expect(checkSample(shelf(320, 240, 0.25)).map((w) => w.code)).toEqual(['dark']);
     expect(checkSample(shelf(320, 240, 3)).map((w) => w.code)).toEqual(['bright']);
+  });
+
+  it('finds the flat grey a decoder leaves where a damaged JPEG stopped, not clipping or texture', () => {
+    expect(undecodedShare(sharp)).toBe(0);
+    const cut = { ...sharp, data: sharp.data.slice() };
+    cut.data.fill(128, sharp.width * 200);
+    expect(undecodedShare(cut)).toBeCloseTo(40 / 240, 5);
+    const white = { ...sharp, data: sharp.data.slice() };
+    white.data.fill(255, sharp.width * 200);
+    expect(undecodedShare(white)).toBe(0);
   });
 
   it('converts RGBA to luma and refuses short buffers', () => {
