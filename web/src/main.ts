@@ -67,10 +67,15 @@ const driver: AuditSyncDriver = new AuditSyncDriver(
 );
 const app: AppState = new AppState(db, settings, queue, scans, manager, driver, config.apiBase);
 
+let lastState = '';
 function showEngine(): void {
   const s = manager.snapshot();
   renderEngine(s, app.scannedOn ?? manager.plan()[0] ?? 'none');
-  void updateOfflineReady();
+  // Offline readiness changes with the engine's state, not with each download step.
+  if (s.device !== lastState) {
+    lastState = s.device;
+    void updateOfflineReady();
+  }
 }
 
 /** Ready offline: the page is served by the service worker and the model and WASM are stored. */

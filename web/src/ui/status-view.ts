@@ -9,10 +9,15 @@ import type { EngineKind } from '../engine/policy.ts';
 import { byId } from './dom.ts';
 import { formatMB, plural } from './format.ts';
 
+/** Sets a text only when it changes (no churn for live regions and layout). */
+function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** Shows the engine state; `shown` is where the last scan ran, else the planned engine. */
 export function renderEngine(s: EngineSnapshot, shown: EngineKind | 'none'): void {
   const label = byId('engine-label');
-  label.textContent =
+  const text =
     shown === 'device'
       ? 'Counting on this phone'
       : shown === 'server'
@@ -23,7 +28,7 @@ export function renderEngine(s: EngineSnapshot, shown: EngineKind | 'none'): voi
   label.dataset.deviceState = s.device;
   label.dataset.threads = String(s.threads);
   label.title = shown === 'device' ? `${plural(s.threads, 'thread')}; ${s.reason}` : s.reason;
-  byId('settings-engine-info').textContent = `This phone: ${deviceWords(s)}.`;
+  setText(byId('settings-engine-info'), `This phone: ${deviceWords(s)}.`);
   renderDownload(s);
 }
 
@@ -62,21 +67,22 @@ function renderDownload(s: EngineSnapshot): void {
   box.hidden = !active || byId('main').dataset.step === 'setup';
   const text = d ? downloadText(d) : '';
   if (active && d) {
-    byId('download-label').textContent = text;
+    setText(byId('download-label'), text);
     if (d.total > 0) bar.value = d.loaded / d.total;
     else bar.removeAttribute('value');
     box.dataset.loaded = String(d.loaded);
     box.dataset.total = String(d.total);
   }
-  const setup = byId('setup-download');
-  setup.textContent =
+  setText(
+    byId('setup-download'),
     s.device === 'loading'
       ? text || 'Starting the detector…'
       : s.device === 'ready' || s.device === 'slow'
         ? 'The detector is on this phone.'
         : s.device === 'idle'
           ? ''
-          : `This phone will use the server to count (${deviceWords(s)}).`;
+          : `This phone will use the server to count (${deviceWords(s)}).`,
+  );
 }
 
 export function renderNetwork(online: boolean): void {

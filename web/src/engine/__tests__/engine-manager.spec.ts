@@ -104,6 +104,7 @@ describe('EngineManager', () => {
       device: f.device,
       server: f.server,
       downloadSizes: { model: 10, wasm: 90 },
+      progressIntervalMs: 0,
       onChange: (s) =>
         seen.push(`${s.device}:${s.download ? `${s.download.loaded}/${s.download.total}` : '-'}`),
     });
