@@ -26,7 +26,7 @@ test('keyboard only: setup → photo → review (zoom, pan, rows) → audit → 
   await page.goto('/');
   const main = page.locator('main');
   await expect(main).toHaveAttribute('data-step', 'setup');
-  expect(await focused(page)).toBe('setup-key');
+  await expect.poll(() => focused(page)).toBe('setup-key');
   await page.keyboard.type('dev-key');
   await page.keyboard.press('Tab');
   expect(await focused(page)).toBe('setup-store');

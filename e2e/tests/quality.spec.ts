@@ -15,6 +15,9 @@ async function choose(page: Page, source: string, d: Derive) {
   await page.getByTestId('file-input').setInputFiles({ name: 'shelf.jpg', mimeType: 'image/jpeg', buffer });
 }
 
+/** Time of each quality check (grey copy + analysis), for the README. */
+const checkMs: number[] = [];
+
 /** Waits for the check to end: the warnings it raised (empty when it went straight to the review). */
 async function warnings(page: Page): Promise<string[]> {
   const main = page.locator('main');
@@ -24,6 +27,7 @@ async function warnings(page: Page): Promise<string[]> {
       timeout: 60_000,
     })
     .toMatch(/^(asked|review)$/);
+  checkMs.push(Number(await page.getByTestId('check-status').getAttribute('data-quality-ms')));
   return page
     .getByTestId('quality-warnings')
     .locator('li')
@@ -42,8 +46,6 @@ test('quality warnings on blurred, dark, tilted and far-away copies of a shelf p
   await choose(page, path, {});
   expect(await warnings(page)).toEqual([]);
   await expect(page.locator('main')).toHaveAttribute('data-step', 'review');
-  const qualityMs = Number(await page.getByTestId('check-status').getAttribute('data-quality-ms'));
-  console.log(`quality check of the grey copy: ${qualityMs} ms (${real ? 'real photo' : 'fixture'})`);
 
   // Before counting: blur and darkness.
   await choose(page, path, { blur640: 3 });
@@ -70,4 +72,5 @@ test('quality warnings on blurred, dark, tilted and far-away copies of a shelf p
   expect(await warnings(page)).toEqual(['small']);
   await page.getByRole('button', { name: 'Use anyway' }).click();
   await expect(page.locator('main')).toHaveAttribute('data-step', 'review', { timeout: 60_000 });
+  console.log(`quality check (${real ? 'real photo' : 'fixture'}), ms per photo: ${checkMs.join(', ')}`);
 });

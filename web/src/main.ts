@@ -145,21 +145,35 @@ byId<HTMLDialogElement>('record').addEventListener('close', () => {
     history.replaceState(null, '', location.pathname + location.search);
 });
 
-registerServiceWorker(
-  (accept) => {
-    byId('update-banner').hidden = false;
-    byId('update-reload').addEventListener('click', accept, { once: true });
-  },
-  () => void updateOfflineReady(),
-);
-
 showStep(settings.setupDone ? 'capture' : 'setup', false);
-showNetwork();
+renderNetwork(navigator.onLine);
+showEngine();
 route();
-void queue.prune().then(refreshLists);
-driver.start();
-// The detector (several MB of WASM and model) loads after first paint, off the critical path.
-const startEngine = () => manager.startInBackground();
-if (document.readyState === 'complete') setTimeout(startEngine, 0);
-else addEventListener('load', () => setTimeout(startEngine, 0), { once: true });
-if (currentStep() === 'setup') byId('setup-key').focus();
+
+/**
+ * Everything not needed for the first screen runs after the load event, one job per task, so that
+ * none of them (nor the first layout) makes a long task on a slow phone: the audit queue (prune,
+ * lists, sync), the service worker, then the detector (several MB of WASM and model).
+ */
+const later: (() => unknown)[] = [
+  () => (currentStep() === 'setup' ? byId('setup-key').focus() : undefined),
+  () => queue.prune().then(refreshLists),
+  () => driver.start(),
+  () =>
+    registerServiceWorker(
+      (accept) => {
+        byId('update-banner').hidden = false;
+        byId('update-reload').addEventListener('click', accept, { once: true });
+      },
+      () => void updateOfflineReady(),
+    ),
+  () => manager.startInBackground(),
+];
+const runLater = () => {
+  const job = later.shift();
+  if (!job) return;
+  void job();
+  setTimeout(runLater, 0);
+};
+if (document.readyState === 'complete') setTimeout(runLater, 0);
+else addEventListener('load', () => setTimeout(runLater, 0), { once: true });

@@ -10,6 +10,9 @@ export interface CachedBytes {
   fromCache: boolean;
 }
 
+/** Shortest time between two download progress reports, ms. */
+const PROGRESS_EVERY_MS = 100;
+
 /** Prefix of the Cache Storage names holding models; the service worker uses the same scheme. */
 export const MODEL_CACHE_PREFIX = 'shelfwatch-model-';
 
@@ -41,13 +44,21 @@ async function readWithProgress(
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let loaded = 0;
+  // A download arrives in hundreds of chunks; each report crosses to the page (comlink), so report
+  // every PROGRESS_EVERY_MS and at the end.
+  let reported = Number.NEGATIVE_INFINITY;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
     loaded += value.byteLength;
-    onProgress(loaded, total);
+    const now = performance.now();
+    if (now - reported >= PROGRESS_EVERY_MS) {
+      reported = now;
+      onProgress(loaded, total);
+    }
   }
+  onProgress(loaded, total);
   const out = new Uint8Array(loaded);
   let offset = 0;
   for (const c of chunks) {

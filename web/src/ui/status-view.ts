@@ -23,6 +23,7 @@ export function renderEngine(s: EngineSnapshot, shown: EngineKind | 'none'): voi
       : shown === 'server'
         ? 'Counting on the server'
         : 'Cannot count now';
+  setText(label, text);
   label.dataset.engine = shown;
   label.dataset.mode = s.mode;
   label.dataset.deviceState = s.device;
