@@ -18,6 +18,7 @@ import {
   checkSample,
   MAX_UNDECODED_SHARE,
   type QualityWarning,
+  SAMPLE_SIDE,
   undecodedShare,
 } from '../quality/image-quality.ts';
 import { graySample } from '../quality/sample.ts';
@@ -27,7 +28,7 @@ import type { AuditRecord, ScanRecord, StoredResult } from '../storage/db.ts';
 import { auditStatus } from '../ui/audit-status.ts';
 import { button, byId, h } from '../ui/dom.ts';
 import { formatMs, plural, shortAuditId } from '../ui/format.ts';
-import { makeImages } from '../ui/history-view.ts';
+import { makeImages, PREVIEW_SIDE } from '../ui/history-view.ts';
 import { attachPanZoom, type PanZoom } from '../ui/pan-zoom.ts';
 import { renderWarnings } from '../ui/quality-view.ts';
 import { clearResult, renderResult, scaleLabels } from '../ui/result-view.ts';
@@ -124,27 +125,50 @@ export class ScanFlow {
     if (!this.sessions.isCurrent(id)) return;
     const url = URL.createObjectURL(photo.blob);
     this.checkUrl = url;
-    const img = byId<HTMLImageElement>('check-photo');
-    img.src = url;
+    byId<HTMLImageElement>('check-photo').src = url;
+    // Decoded upright and resized off the main thread: a SAMPLE_SIDE copy for the quality check and
+    // a screen-sized one for the history preview; the main thread only reads small pixels.
+    const fit = (side: number) => {
+      const k = Math.min(1, side / Math.max(photo.width, photo.height));
+      return { w: Math.max(3, Math.round(photo.width * k)), h: Math.max(3, Math.round(photo.height * k)) };
+    };
+    const small = fit(SAMPLE_SIDE);
+    const large = fit(PREVIEW_SIDE);
+    const d0 = performance.now();
+    let bitmaps: [ImageBitmap, ImageBitmap];
     try {
-      await img.decode();
+      const decode = ({ w, h }: { w: number; h: number }, resizeQuality: ResizeQuality) =>
+        createImageBitmap(photo.blob, {
+          imageOrientation: 'from-image',
+          resizeWidth: w,
+          resizeHeight: h,
+          resizeQuality,
+        });
+      bitmaps = await Promise.all([decode(small, 'medium'), decode(large, 'high')]);
     } catch {
       if (this.sessions.isCurrent(id))
         this.refuse(new PhotoRefused('DECODE_FAILED', 'the photo cannot be decoded'));
       return;
     }
-    if (!this.sessions.isCurrent(id)) return;
-
-    const q0 = performance.now();
-    const gray = graySample(img, photo.width, photo.height);
-    // The decoder stopped early (a damaged file): the rest is one flat grey. Refused, not warned.
-    if (undecodedShare(gray) > MAX_UNDECODED_SHARE) {
-      this.refuse(new PhotoRefused('DAMAGED_IMAGE', 'part of the photo could not be decoded'));
-      return;
+    let warnings: QualityWarning[];
+    let images: ReturnType<typeof makeImages>;
+    try {
+      if (!this.sessions.isCurrent(id)) return;
+      const q0 = performance.now();
+      const gray = graySample(bitmaps[0], small.w, small.h);
+      // The decoder stopped early (a damaged file): the rest is one flat grey. Refused, not warned.
+      if (undecodedShare(gray) > MAX_UNDECODED_SHARE) {
+        this.refuse(new PhotoRefused('DAMAGED_IMAGE', 'part of the photo could not be decoded'));
+        return;
+      }
+      warnings = checkSample(gray);
+      const status = byId('check-status');
+      status.dataset.decodeMs = (q0 - d0).toFixed(1);
+      status.dataset.qualityMs = (performance.now() - q0).toFixed(1);
+      images = makeImages(bitmaps[1], large.w, large.h);
+    } finally {
+      for (const b of bitmaps) b.close();
     }
-    const warnings = checkSample(gray);
-    byId('check-status').dataset.qualityMs = (performance.now() - q0).toFixed(1);
-    const images = makeImages(img, photo.width, photo.height);
     if (warnings.length && !(await this.ask(warnings, id))) return;
 
     this.setCheck('Counting the products…', true);

@@ -1,7 +1,7 @@
 /**
- * The small grey copy of a photo that the quality checks run on. It is drawn from the photo already
- * decoded for display (an `<img>`, upright: browsers apply EXIF orientation), so the check adds a
- * resample and a pass over ~300k pixels, not another decode (measured ~16 ms + ~1 ms, see README).
+ * The small grey copy of a photo that the quality checks run on, drawn from the photo already
+ * decoded (an upright ImageBitmap, decoded off the main thread): the check is a resample to
+ * SAMPLE_SIDE and a few passes over ~300k pixels, not another decode (see web/README.md).
  */
 import { type GrayImage, rgbaToGray, SAMPLE_SIDE } from './image-quality.ts';
 

@@ -66,6 +66,9 @@ export function renderHistory(
   );
 }
 
+/** Long side of the preview a reopened scan is drawn on. */
+export const PREVIEW_SIDE = 1280;
+
 /**
  * Small JPEGs of the photo: a list thumbnail and a screen-sized preview to draw a reopened scan on.
  * Drawn at once from the photo already decoded for display (upright); only the encoding is awaited,
@@ -79,7 +82,7 @@ export function makeImages(
   const canvases: [key: 'thumbnail' | 'preview', canvas: OffscreenCanvas, quality: number][] = [];
   for (const [key, side, quality] of [
     ['thumbnail', 128, 0.7],
-    ['preview', 1280, 0.8],
+    ['preview', PREVIEW_SIDE, 0.8],
   ] as const) {
     const scale = Math.min(1, side / Math.max(width, height));
     const canvas = new OffscreenCanvas(
