@@ -28,7 +28,9 @@ async function warnings(page: Page): Promise<string[]> {
     })
     .toMatch(/^(asked|review)$/);
   const status = page.getByTestId('check-status');
-  checkMs.push(`${await status.getAttribute('data-decode-ms')}/${await status.getAttribute('data-quality-ms')}`);
+  checkMs.push(
+    `${await status.getAttribute('data-decode-ms')}/${await status.getAttribute('data-quality-ms')}`,
+  );
   return page
     .getByTestId('quality-warnings')
     .locator('li')
@@ -73,5 +75,7 @@ test('quality warnings on blurred, dark, tilted and far-away copies of a shelf p
   expect(await warnings(page)).toEqual(['small']);
   await page.getByRole('button', { name: 'Use anyway' }).click();
   await expect(page.locator('main')).toHaveAttribute('data-step', 'review', { timeout: 60_000 });
-  console.log(`quality check (${real ? 'real photo' : 'fixture'}), decode/check ms per photo: ${checkMs.join(', ')}`);
+  console.log(
+    `quality check (${real ? 'real photo' : 'fixture'}), decode/check ms per photo: ${checkMs.join(', ')}`,
+  );
 });
