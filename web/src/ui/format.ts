@@ -16,13 +16,16 @@ export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 
-/** A server audit id (UUID) as people read it aloud: the first 8 hex digits, `#3F2A-91C0`. */
+/**
+ * A server audit id (UUID) as people read it aloud: the first 8 hex digits, `#3F2A‑91C0` (with a
+ * non-breaking hyphen, so the id never wraps across lines).
+ */
 export function shortAuditId(id: string): string {
   const hex = id
     .replace(/[^0-9a-f]/gi, '')
     .slice(0, 8)
     .toUpperCase();
-  return hex.length === 8 ? `#${hex.slice(0, 4)}-${hex.slice(4)}` : `#${id}`;
+  return hex.length === 8 ? `#${hex.slice(0, 4)}\u2011${hex.slice(4)}` : `#${id}`;
 }
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });

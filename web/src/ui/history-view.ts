@@ -47,7 +47,8 @@ export function renderHistory(
           { class: 'history-text' },
           h('strong', {}, `${plural(s.count, 'product')}, ${plural(s.gaps, 'gap')}`),
           h('span', {}, where),
-          h('span', { class: 'meta' }, `${status} ${formatWhen(s.createdAt)}.`),
+          h('span', { class: 'meta' }, status),
+          h('span', { class: 'meta' }, `Scanned ${formatWhen(s.createdAt)}`),
         ),
         h(
           'div',
