@@ -45,6 +45,18 @@ export const SERVER_MESSAGES: Record<string, Entry> = {
     action: 'retake',
   },
   UNDECODABLE_IMAGE: { text: 'The photo is damaged and cannot be read. Take it again.', action: 'retake' },
+  IMAGE_TOO_COMPLEX: {
+    text: 'This photo is built in an unusual way the server refuses to read. Take it again with the camera.',
+    action: 'retake',
+  },
+  AUTH_THROTTLED: {
+    text: 'Too many wrong API keys were tried from this network. ShelfWatch tries again in a minute.',
+    action: 'wait',
+  },
+  INFERENCE_TIMEOUT: {
+    text: 'The server took too long to count this photo. ShelfWatch tries again shortly.',
+    action: 'wait',
+  },
   RATE_LIMITED: { text: 'Too many requests right now. ShelfWatch tries again by itself.', action: 'wait' },
   INTERNAL: { text: 'The server had a problem. ShelfWatch tries again by itself.', action: 'wait' },
   QUEUE_FULL: { text: 'The server is busy. ShelfWatch tries again shortly.', action: 'wait' },

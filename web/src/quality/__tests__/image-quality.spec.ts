@@ -1,4 +1,4 @@
-import type { BoxXyxy, Detection, ShelfRow } from '@shelfwatch/shared';
+import type { BoxXyxy, Detection, PredictResult, ShelfRow } from '@shelfwatch/shared';
 import { describe, expect, it } from 'vitest';
 import {
   checkResult,
@@ -90,11 +90,14 @@ describe('checkSample', () => {
   });
 });
 
-/** Products along rows tilted by `deg`, 10 per row, boxes 40 px tall. */
+/**
+ * Products along rows tilted by `deg`, 10 per row, boxes 40 px tall, shaped like a stored audit from
+ * before the rows contract (no `Detection.row`, no `ShelfRow.line`), so the product-based path is used.
+ */
 function tiltedResult(deg: number, rowsN = 3, boxH = 40) {
   const t = Math.tan((deg * Math.PI) / 180);
-  const detections: Detection[] = [];
-  const rows: ShelfRow[] = [];
+  const detections: Omit<Detection, 'row'>[] = [];
+  const rows: Omit<ShelfRow, 'line'>[] = [];
   for (let r = 0; r < rowsN; r++) {
     const base = 100 + r * 150;
     const boxes: BoxXyxy[] = [];
@@ -108,7 +111,10 @@ function tiltedResult(deg: number, rowsN = 3, boxH = 40) {
     const ys = boxes.flatMap((b) => [b[1], b[3]]);
     rows.push({ box: [20, Math.min(...ys), 520, Math.max(...ys)], count: 10, gaps: [] });
   }
-  return { detections, shelf: { rows }, image: { width: 640, height: 640 } };
+  return { detections, shelf: { rows }, image: { width: 640, height: 640 } } as unknown as Pick<
+    PredictResult,
+    'detections' | 'shelf' | 'image'
+  >;
 }
 
 describe('checkResult', () => {
