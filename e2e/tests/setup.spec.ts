@@ -11,6 +11,7 @@ test.use({ ...devices['Pixel 7'] });
 
 test('first run: the key is checked at once, the store comes from the key, then scanning', async ({
   page,
+  request,
 }) => {
   // Needs the server's GET /me (issue 9's contract).
   await page.goto('/');
@@ -47,11 +48,14 @@ test('first run: the key is checked at once, the store comes from the key, then 
         };
       }),
   );
+  // The limits are the server's own, as GET /me states them.
+  const me = await request.get('/me', { headers: { authorization: 'Bearer dev-key' } });
+  const { limits } = (await me.json()) as { limits: { maxPixels: number } };
   expect(settings).toMatchObject({
     apiKey: 'dev-key',
     storeId: 'demo-store',
     setupDone: true,
-    keyInfo: { keyName: 'dev', stores: ['demo-store'], limits: { maxPixels: 50_000_000 } },
+    keyInfo: { keyName: 'dev', stores: ['demo-store'], limits: { maxPixels: limits.maxPixels } },
   });
 });
 

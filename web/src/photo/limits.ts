@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_PIXELS } from '@shelfwatch/shared';
 /**
  * The server's upload limits and how far a photo must shrink to fit them. The limits come from
  * `GET /me` (`limits: { maxPixels, maxBodyBytes }`); until the server has answered once, the server's
@@ -12,7 +13,10 @@ export interface ServerLimits {
 }
 
 /** The server's defaults (`MAX_PIXELS`, `MAX_BODY_BYTES` in server/src/config.ts). */
-export const DEFAULT_LIMITS: ServerLimits = { maxPixels: 50_000_000, maxBodyBytes: 20 * 1024 * 1024 };
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxPixels: DEFAULT_MAX_PIXELS,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+};
 
 /** Room left in the body for the multipart framing and the text fields (store, aisle, note). */
 export const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
