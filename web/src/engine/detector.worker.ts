@@ -16,13 +16,14 @@ import {
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
 import { decodePhoto } from './decode-photo.ts';
-import type {
-  DetectOptions,
-  DetectorApi,
-  DetectorInfo,
-  DetectorInitOptions,
-  InputChecksum,
-  ProgressCallback,
+import {
+  DETECT_CANCELLED,
+  type DetectOptions,
+  type DetectorApi,
+  type DetectorInfo,
+  type DetectorInitOptions,
+  type InputChecksum,
+  type ProgressCallback,
 } from './detector-api.ts';
 import { fetchCached } from './model-cache.ts';
 
@@ -30,6 +31,16 @@ let session: ort.InferenceSession | undefined;
 let spec: ModelSpec | undefined;
 let pipeline: DetectionPipeline | undefined;
 let inputName = 'images';
+/** Scan ids the page cancelled: their detect stops at its next step. */
+const cancelled = new Set<number>();
+
+function throwIfCancelled(scanId: number | undefined): void {
+  if (scanId === undefined || !cancelled.has(scanId)) return;
+  cancelled.delete(scanId);
+  const err = new Error(`scan ${scanId} cancelled`);
+  err.name = DETECT_CANCELLED;
+  throw err;
+}
 
 function inputSize(): [number, number] {
   return spec?.imgsz ?? [640, 640];
@@ -57,7 +68,18 @@ const api: DetectorApi = {
       version: options.modelVersion,
       imgsz: [options.inputSize, options.inputSize],
     });
-    const { bytes, fromCache } = await fetchCached(options.modelUrl, options.cacheName, onProgress);
+    // The WASM binary is fetched here (not by ORT) for real progress and one cached copy.
+    const wasmUrl = `${options.ortBase}ort-wasm-simd-threaded.wasm`;
+    const [wasm, { bytes, fromCache }] = await Promise.all([
+      fetchCached(wasmUrl, options.ortCacheName, (l, t) => onProgress?.('wasm', l, t), options.wasmBytes),
+      fetchCached(
+        options.modelUrl,
+        options.cacheName,
+        (l, t) => onProgress?.('model', l, t),
+        options.modelBytes,
+      ),
+    ]);
+    ort.env.wasm.wasmBinary = wasm.bytes;
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['wasm'],
       graphOptimizationLevel: 'all',
@@ -83,8 +105,11 @@ const api: DetectorApi = {
 
   async detect(image: Blob, options: DetectOptions = {}): Promise<PredictResult> {
     if (!pipeline) throw new Error('detector is not initialised');
+    throwIfCancelled(options.scanId);
     const decoded = await decodePhoto(image);
-    return pipeline.detect(decoded.image, options, decoded.ms);
+    throwIfCancelled(options.scanId);
+    const { conf, iou, maxDetections } = options;
+    return pipeline.detect(decoded.image, { conf, iou, maxDetections }, decoded.ms);
   },
 
   async inputChecksum(image: Blob, size: [height: number, width: number]): Promise<InputChecksum> {
@@ -98,11 +123,25 @@ const api: DetectorApi = {
     return { sha256, width: decoded.width, height: decoded.height };
   },
 
+  async cancel(scanId: number): Promise<void> {
+    cancelled.add(scanId);
+  },
+
   async dispose(): Promise<void> {
     await session?.release();
     session = undefined;
     pipeline = undefined;
   },
+};
+
+// One detect at a time: the session and the input buffer are shared, and a detect that awaits its
+// photo's decode must not let a later one run in between.
+const detectOne = api.detect;
+let detectQueue: Promise<unknown> = Promise.resolve();
+api.detect = (image, options) => {
+  const result = detectQueue.then(() => detectOne(image, options));
+  detectQueue = result.catch(() => {});
+  return result;
 };
 
 Comlink.expose(api);
