@@ -1,11 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONF, DEFAULT_IOU, parseModelMetadata } from '@shelfwatch/shared';
+import { DEFAULT_CONF, DEFAULT_IOU, parseModelMetadata, readOnnxMetadataProps } from '@shelfwatch/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Detector } from '../src/detector.js';
 import { readSyntheticSet, runSet, scoreSynthetic, syntheticFiles } from '../src/evaluate-synthetic.js';
-import { readOnnxMetadata } from '../src/onnx-metadata.js';
 import { MODELS_DIR, pythonLacks, runPython } from './python.js';
 
 const manifest = JSON.parse(readFileSync(join(MODELS_DIR, 'manifest.json'), 'utf8')) as {
@@ -30,7 +29,7 @@ describe('shipped model files', () => {
       expect(f).toMatch(
         new RegExp(`^shelfwatch-det-${manifest.version.replaceAll('.', '\\.')}\\.(int8|fp32)\\.onnx$`),
       );
-      const md = parseModelMetadata(readOnnxMetadata(join(MODELS_DIR, f)));
+      const md = parseModelMetadata(readOnnxMetadataProps(readFileSync(join(MODELS_DIR, f))));
       expect(md).toMatchObject({
         version: manifest.version,
         names: ['product'],

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeLetterbox, parseModelMetadata, postprocess } from '@shelfwatch/shared';
+import { computeLetterbox, parseModelMetadata, postprocess, readOnnxMetadataProps } from '@shelfwatch/shared';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readOnnxMetadata } from '../src/onnx-metadata.js';
 import { pythonLacks, runPython } from './python.js';
 
 const lacks = pythonLacks(['torch', 'onnx', 'numpy', 'PIL']);
@@ -79,7 +78,7 @@ describe.skipIf(lacks !== undefined)('training pipeline smoke test', () => {
   for (const precision of ['fp32', 'int8']) {
     it(`${precision} model: metadata, layout [1, 5, N] and decoding`, async () => {
       const path = join(dir, `shelfwatch-det-0.0.0-test.${precision}.onnx`);
-      const md = parseModelMetadata(readOnnxMetadata(readFileSync(path)));
+      const md = parseModelMetadata(readOnnxMetadataProps(readFileSync(path)));
       expect(md).toMatchObject({ version: '0.0.0-test', names: ['product'], imgsz: [256, 256], stride: 8 });
       const session = await ort.InferenceSession.create(path);
       const x = new Float32Array(3 * 256 * 256).fill(114 / 255);

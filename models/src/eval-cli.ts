@@ -8,11 +8,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BoxXyxy } from '@shelfwatch/shared';
+import { type BoxXyxy, DEFAULT_MAX_DETECTIONS } from '@shelfwatch/shared';
 import sharp from 'sharp';
-import { Detector, prepareImage } from './detector.js';
+import { Detector } from './detector.js';
 import { detectAll, readSyntheticSet, runSet, scoreSynthetic, syntheticFiles } from './evaluate-synthetic.js';
-import { listPhotos, median, readRowLabels, rowProxy } from './real-proxy.js';
+import { listPhotos, readRowLabels, rowProxy } from './real-proxy.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,18 +35,9 @@ const nums = (s: string): number[] => s.split(',').map(Number);
 
 async function latency(path: string, threads: number, runs: number): Promise<number> {
   const det = await Detector.load(path, threads);
-  const [h, w] = det.imgsz;
-  const x = new Float32Array(3 * h * w).fill(0.45);
-  await det.infer(x);
-  await det.infer(x);
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await det.infer(x);
-    t.push(performance.now() - t0);
-  }
+  const ms = await det.inferenceMs(runs);
   await det.release();
-  return median(t);
+  return ms;
 }
 
 async function drawDetections(image: string, boxes: BoxXyxy[], rows: BoxXyxy[], out: string): Promise<void> {
@@ -120,7 +111,7 @@ async function main(): Promise<void> {
       const grid = [];
       for (const iou of ious) {
         for (const conf of confs) {
-          const dets = detectAll(raw, conf, iou, 300);
+          const dets = detectAll(raw, conf, iou, DEFAULT_MAX_DETECTIONS);
           const pr = rowProxy(
             dets.map((d, i) => ({ boxes: d.map((x) => x.box as BoxXyxy), rows: rowsByPhoto[i]! })),
           );
@@ -142,7 +133,7 @@ async function main(): Promise<void> {
       if (nDraw > 0) {
         const dc = Number(values['draw-conf']);
         const di = Number(values['draw-iou']);
-        const dets = detectAll(raw, dc, di, 300);
+        const dets = detectAll(raw, dc, di, DEFAULT_MAX_DETECTIONS);
         mkdirSync(join(dirname(values.out), 'draw'), { recursive: true });
         for (let i = 0; i < Math.min(nDraw, photos.length); i++) {
           const k = Math.floor((i * photos.length) / nDraw);
@@ -168,7 +159,6 @@ async function main(): Promise<void> {
   console.log('wrote', values.out);
 }
 
-void prepareImage; // re-exported helper used by the tests
 main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);

@@ -7,8 +7,7 @@ import {
   postprocess,
   type RawDetection,
 } from '@shelfwatch/shared';
-import type { Detector } from './detector.js';
-import { prepareImage } from './detector.js';
+import type { Detector, RawOutput } from './detector.js';
 
 /** A rendered split: `labels.json` as written by `shelfwatch_train.render`. */
 export interface SyntheticSet {
@@ -23,24 +22,17 @@ export function readSyntheticSet(labelsJson: string, limit?: number): SyntheticS
 
 /** Raw model outputs of a set, kept so thresholds can be swept without rerunning the model. */
 export interface RawOutputs {
-  outputs: {
-    data: Float32Array;
-    dims: readonly number[];
-    letterbox: Parameters<typeof postprocess>[2]['letterbox'];
-  }[];
+  outputs: RawOutput[];
 }
 
+/** Runs every photo once through the shared pipeline, keeping the raw outputs. */
 export async function runSet(det: Detector, files: readonly string[]): Promise<RawOutputs> {
-  const [h, w] = det.imgsz;
-  const outputs: RawOutputs['outputs'] = [];
-  for (const f of files) {
-    const p = await prepareImage(f, w, h);
-    const o = await det.infer(p.tensor);
-    outputs.push({ data: new Float32Array(o.data), dims: o.dims, letterbox: p.letterbox });
-  }
+  const outputs: RawOutput[] = [];
+  for (const f of files) outputs.push(await det.infer(f));
   return { outputs };
 }
 
+/** The pipeline's post-processing (`postprocess`: decode, NMS, labels) at one set of thresholds. */
 export function detectAll(
   raw: RawOutputs,
   conf: number,

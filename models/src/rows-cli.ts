@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveModelPath } from '@shelfwatch/server/inference';
 import {
   analyzeShelfWithMembers,
   type BoxXyxy,
@@ -23,7 +24,6 @@ import {
   evaluateRows,
   type RowEvalPhoto,
 } from '@shelfwatch/shared';
-import sharp from 'sharp';
 import { Detector } from './detector.js';
 import { listPhotos, readRowLabels } from './real-proxy.js';
 
@@ -50,9 +50,8 @@ interface CachedPhoto {
   detections: [number, number, number, number, number][];
 }
 
-function shippedModel(): string {
-  const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as { int8: string };
-  return join('models', manifest.int8);
+async function shippedModel(): Promise<string> {
+  return (await resolveModelPath({ MODEL_PATH: '', MANIFEST_PATH: resolve('models/manifest.json') })).path;
 }
 
 async function detectPhotos(
@@ -63,7 +62,7 @@ async function detectPhotos(
 ): Promise<CachedPhoto[]> {
   const sha = createHash('sha256').update(readFileSync(model)).digest('hex').slice(0, 16);
   const key = createHash('sha256')
-    .update(JSON.stringify({ sha, iou, photos: photos.map((p) => basename(p.image)) }))
+    .update(JSON.stringify({ sha, iou, pipeline: 'shared', photos: photos.map((p) => basename(p.image)) }))
     .digest('hex')
     .slice(0, 16);
   const file = join(cacheDir, `${basename(model, '.onnx')}-${key}.json`);
@@ -72,14 +71,12 @@ async function detectPhotos(
   const det = await Detector.load(model, 2);
   const out: CachedPhoto[] = [];
   for (const p of photos) {
-    const meta = await sharp(p.image).metadata();
-    const swap = (meta.orientation ?? 1) >= 5; // EXIF 5-8: the upright image is turned by 90 degrees
-    const found = await det.detect(p.image, CACHE_CONF, iou, CACHE_MAX);
+    const found = await det.detect(p.image, { conf: CACHE_CONF, iou, maxDetections: CACHE_MAX });
     out.push({
       name: basename(p.image).replace(/\.\w+$/, ''),
-      width: (swap ? meta.height : meta.width) ?? 0,
-      height: (swap ? meta.width : meta.height) ?? 0,
-      detections: found.map((d) => [...d.box, d.score]),
+      width: found.image.width,
+      height: found.image.height,
+      detections: found.detections.map((d) => [...d.box, d.score]),
     });
   }
   await det.release();
@@ -99,7 +96,7 @@ async function main(): Promise<void> {
   const conf = Number(values.conf);
   const iou = Number(values.iou);
   const maxDetections = Number(values['max-detections']);
-  const model = values.model ?? shippedModel();
+  const model = values.model ?? (await shippedModel());
   const photos = listPhotos(dir);
   const cached = await detectPhotos(model, photos, iou, values.cache);
   const countsFile = join(dir, 'row-counts.json');

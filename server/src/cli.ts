@@ -2,17 +2,19 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS } from '@shelfwatch/shared';
 import { loadConfig } from './config.js';
 import { ApiError } from './errors.js';
 import { annotateImage } from './inference/annotate.js';
 import { resolveModelPath } from './inference/model-files.js';
 import { Predictor } from './inference/predictor.js';
 
-const USAGE = `Usage: shelfwatch detect <photo> [--out annotated.png] [--conf 0.25] [--iou 0.45]
-                        [--max-detections 300] [--model file.onnx] [--json]
+const USAGE = `Usage: shelfwatch detect <photo> [--out annotated.png] [--conf ${DEFAULT_CONF}] [--iou ${DEFAULT_IOU}]
+                        [--max-detections ${DEFAULT_MAX_DETECTIONS}] [--model file.onnx] [--json]
 
-Detects the products on a shelf photo with the same pipeline as POST /predict (sharp decode with
-EXIF rotation, letterbox, onnxruntime, the shared post-processing), prints the count per shelf row
+Detects the products on a shelf photo with the same pipeline as POST /predict and the PWA (sharp
+decode with EXIF rotation, the shared letterbox, tensor, post-processing and rows, onnxruntime-node
+for the model), prints the count per shelf row
 and, with --out, writes the photo annotated with boxes, rows and gaps (.png, .jpg or .webp).
 The model is MODEL_PATH or the int8 file named by models/manifest.json.`;
 

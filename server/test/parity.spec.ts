@@ -1,57 +1,96 @@
-import { computeLetterbox, resizeLetterbox } from '@shelfwatch/shared';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { decodeLetterboxed } from '../src/inference/decode-image.js';
-import { resolveModelPath } from '../src/inference/model-files.js';
-import { Predictor } from '../src/inference/predictor.js';
-import { hasSharedPhotos, sharedPhoto, shelfJpeg } from './helpers/images.js';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DetectionPipeline, describeModel } from '@shelfwatch/shared';
+import { describe, expect, it } from 'vitest';
+import { decodeUpright } from '../src/inference/decode-image.js';
+import { REPO_ROOT } from './helpers/build.js';
 
-// "The same image must give the same count on the phone and on the server": the server resizes with
-// libvips, the PWA with the browser; the shared core's reference resampler (area average) is the
-// yardstick both are held to.
-let predictor: Predictor;
+/**
+ * Phone/server parity, as checksums: every fixture photo's model input, built by the server's adapter
+ * (sharp decode) and the shared pipeline, must hash to the committed golden value. The PWA worker is
+ * held to the same values in Chromium (e2e/tests/parity.spec.ts), so both feed the model the same
+ * bytes. A deliberate change of decoding or resampling rewrites the goldens:
+ *   SHELFWATCH_WRITE_GOLDEN=1 npx vitest run --project server test/parity.spec.ts
+ */
+const FIXTURES = resolve(REPO_ROOT, 'server/test/fixtures/parity');
+const GOLDEN_FILE = resolve(FIXTURES, 'golden.json');
+const SHARED_DATA = resolve(REPO_ROOT, '../shared/data');
+/** Real 12 MP and 10 MP shelf photos, checked where ../shared is present (never copied here). */
+const SHARED_PHOTOS = [
+  'sku110k-shelf-sample/images/train_2975.jpg',
+  'sku110k-test-unlabeled/images/test_0.jpg',
+];
+const INPUT_SIZE: [number, number] = [640, 640];
 
-beforeAll(async () => {
-  const { path, manifest } = await resolveModelPath(loadConfig({}));
-  predictor = await Predictor.create({ modelPath: path, manifest, intraOpThreads: 1, maxPixels: 50_000_000 });
-});
-afterAll(async () => predictor?.release());
-
-async function compare(photo: Buffer) {
-  const [h, w] = predictor.model.imgsz;
-  const server = await decodeLetterboxed(photo, { inputWidth: w, inputHeight: h, maxPixels: 50_000_000 });
-  const { data, info } = await sharp(photo)
-    .rotate()
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const letterbox = computeLetterbox(info.width, info.height, w, h);
-  expect(server.letterbox).toEqual(letterbox);
-  const reference = resizeLetterbox(data, info.width, info.height, 3, letterbox);
-  let diff = 0;
-  for (let i = 0; i < reference.length; i++) diff += Math.abs(reference[i]! - server.rgb[i]!);
-  const a = await predictor.predictLetterboxed(server);
-  const b = await predictor.predictLetterboxed({ ...server, rgb: Buffer.from(reference) });
-  return { meanAbsDiff: diff / reference.length, serverCount: a.count, referenceCount: b.count };
+export interface GoldenPhoto {
+  /** A file in the fixture folder, or a path under ../shared/data. */
+  file?: string;
+  shared?: string;
+  width: number;
+  height: number;
+  /** SHA-256 of the `[1, 3, 640, 640]` float32 model input's bytes. */
+  tensorSha256: string;
 }
 
-describe('server letterbox vs the shared reference resampler', () => {
-  it('a synthetic shelf: pixels within a few levels, same count within 5 %', async () => {
-    const r = await compare(await shelfJpeg(1200, 900));
-    console.info('synthetic shelf parity', r);
-    expect(r.meanAbsDiff).toBeLessThan(4);
-    expect(Math.abs(r.serverCount - r.referenceCount)).toBeLessThanOrEqual(
-      Math.max(1, 0.05 * r.referenceCount),
-    );
+const write = process.env.SHELFWATCH_WRITE_GOLDEN === '1';
+const golden = JSON.parse(readFileSync(GOLDEN_FILE, 'utf8')) as {
+  inputSize: number[];
+  photos: GoldenPhoto[];
+};
+const pipeline = new DetectionPipeline(describeModel({ imgsz: `[${INPUT_SIZE.join(', ')}]` }), async () => {
+  throw new Error('the parity check never runs the model');
+});
+
+async function measure(bytes: Buffer): Promise<Omit<GoldenPhoto, 'file' | 'shared'>> {
+  const image = await decodeUpright(bytes, { maxPixels: 50_000_000 });
+  const { tensor } = pipeline.prepare(image);
+  const tensorSha256 = createHash('sha256')
+    .update(new Uint8Array(tensor.buffer, tensor.byteOffset, tensor.byteLength))
+    .digest('hex');
+  return { width: image.width, height: image.height, tensorSha256 };
+}
+
+const fixtureFiles = readdirSync(FIXTURES)
+  .filter((f) => /\.(jpe?g|png|webp)$/.test(f))
+  .sort();
+
+describe('the model input of every fixture photo is the committed golden', () => {
+  it.skipIf(write)('has a golden value for every fixture photo, at the golden input size', () => {
+    expect(golden.inputSize).toEqual(INPUT_SIZE);
+    expect(golden.photos.filter((p) => p.file).map((p) => p.file)).toEqual(fixtureFiles);
+    expect(golden.photos.filter((p) => p.shared).map((p) => p.shared)).toEqual(SHARED_PHOTOS);
   });
 
-  it.skipIf(!hasSharedPhotos)('a real 8 MP shelf photo (../shared present)', async () => {
-    const r = await compare(sharedPhoto(1));
-    console.info('real photo parity', r);
-    expect(r.meanAbsDiff).toBeLessThan(4);
-    expect(Math.abs(r.serverCount - r.referenceCount)).toBeLessThanOrEqual(
-      Math.max(2, 0.05 * r.referenceCount),
-    );
+  it.each(fixtureFiles)('%s', async (file) => {
+    check({ file }, await measure(readFileSync(resolve(FIXTURES, file))));
+  });
+
+  it.skipIf(!existsSync(SHARED_DATA)).each(SHARED_PHOTOS)(
+    '%s (../shared/data)',
+    async (shared) => {
+      check({ shared }, await measure(readFileSync(resolve(SHARED_DATA, shared))));
+    },
+    60_000,
+  );
+
+  it.runIf(write)('writes the goldens', () => {
+    golden.inputSize = INPUT_SIZE;
+    const order = (p: GoldenPhoto) => (p.file ? `0${p.file}` : `1${p.shared}`);
+    golden.photos.sort((a, b) => (order(a) < order(b) ? -1 : 1));
+    writeFileSync(GOLDEN_FILE, `${JSON.stringify(golden, null, 2)}\n`);
   });
 });
+
+/** Compares with the golden entry of the photo, or (SHELFWATCH_WRITE_GOLDEN=1) records it. */
+function check(key: { file: string } | { shared: string }, got: Omit<GoldenPhoto, 'file' | 'shared'>): void {
+  const name = 'file' in key ? key.file : key.shared;
+  const entry = golden.photos.find((p) => (p.file ?? p.shared) === name);
+  if (write) {
+    if (entry) Object.assign(entry, got);
+    else golden.photos.push({ ...key, ...got });
+    return;
+  }
+  expect(entry, `${name} has no golden value (SHELFWATCH_WRITE_GOLDEN=1 records it)`).toBeDefined();
+  expect({ ...key, ...got }).toEqual(entry);
+}

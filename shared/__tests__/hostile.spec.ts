@@ -6,11 +6,10 @@ import {
   decodeYolo,
   evaluateDetections,
   iouXyxy,
+  letterboxTensor,
   letterboxToSource,
   nms,
-  pixelsToChw,
   postprocess,
-  resizeLetterbox,
 } from '../src/index.js';
 
 const lb = computeLetterbox(100, 100, 64, 64);
@@ -36,15 +35,21 @@ describe('hostile inputs are rejected with the bad value named', () => {
   });
 
   it('pixel buffers of the wrong length or type', () => {
-    expect(() => pixelsToChw(new Uint8Array(11), 2, 2, 3)).toThrow(
-      /pixels.length must be 2\*2\*3 = 12, got 11/,
+    const image = (data: unknown, width: number, height: number, channels: number) =>
+      ({ data, width, height, channels }) as Parameters<typeof letterboxTensor>[0];
+    expect(() => letterboxTensor(image(new Uint8Array(11), 2, 2, 3), computeLetterbox(2, 2, 4))).toThrow(
+      /image.data.length must be 2\*2\*3 = 12, got 11/,
     );
-    expect(() => pixelsToChw(new Uint8Array(12), 2, 2, 3, new Float32Array(5))).toThrow(
-      /out.length .* got 5/,
+    expect(() =>
+      letterboxTensor(image(new Uint8Array(12), 2, 2, 3), computeLetterbox(2, 2, 4), new Float32Array(5)),
+    ).toThrow(/out.length .* got 5/);
+    expect(() => letterboxTensor(image(new Uint8Array(8), 2, 2, 2), computeLetterbox(2, 2, 4))).toThrow(
+      /channels must be 3 or 4, got 2/,
     );
-    expect(() => pixelsToChw(new Uint8Array(12), 2, 2, 2 as 3)).toThrow(/channels must be 3 or 4, got 2/);
-    expect(() => pixelsToChw([1, 2, 3] as unknown as Uint8Array, 1, 1, 3)).toThrow(TypeError);
-    expect(() => resizeLetterbox(new Uint8Array(100 * 100 * 3), 100, 99, 3, lb)).toThrow(RangeError);
+    expect(() => letterboxTensor(image([1, 2, 3], 1, 1, 3), computeLetterbox(1, 1, 4))).toThrow(TypeError);
+    expect(() => letterboxTensor(image(new Uint8Array(100 * 99 * 3), 100, 99, 3), lb)).toThrow(
+      /letterbox is for 100x100, got an image of 100x99/,
+    );
   });
 
   it('model outputs with wrong dims or lengths', () => {

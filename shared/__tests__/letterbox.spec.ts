@@ -4,10 +4,7 @@ import {
   type BoxXyxy,
   chwDims,
   computeLetterbox,
-  LETTERBOX_PAD_VALUE,
   letterboxToSource,
-  pixelsToChw,
-  resizeLetterbox,
   sourceToLetterbox,
   TENSOR_LAYOUT,
 } from '../src/index.js';
@@ -84,64 +81,9 @@ describe('computeLetterbox', () => {
   });
 });
 
-describe('resizeLetterbox', () => {
-  it('pads with grey 114 and keeps a flat colour flat', () => {
-    const w = 30;
-    const h = 20;
-    const rgba = new Uint8Array(w * h * 4);
-    for (let i = 0; i < w * h; i++) rgba.set([200, 10, 50, 255], i * 4);
-    const lb = computeLetterbox(w, h, 16, 16);
-    const out = resizeLetterbox(rgba, w, h, 4, lb);
-    expect(out.length).toBe(16 * 16 * 3);
-    const px = (x: number, y: number) => Array.from(out.subarray((y * 16 + x) * 3, (y * 16 + x) * 3 + 3));
-    expect(px(0, 0)).toEqual([LETTERBOX_PAD_VALUE, LETTERBOX_PAD_VALUE, LETTERBOX_PAD_VALUE]);
-    expect(px(8, lb.padTop)).toEqual([200, 10, 50]);
-    expect(px(15, lb.padTop + lb.newHeight - 1)).toEqual([200, 10, 50]);
-    expect(px(8, lb.padTop + lb.newHeight)).toEqual([114, 114, 114]);
-  });
-
-  it('averages areas when halving (box filter)', () => {
-    // 4x2 RGB -> 2x1: each output pixel is the mean of a 2x2 block.
-    const rgb = new Uint8Array([
-      0, 0, 0, 100, 100, 100, 10, 20, 30, 10, 20, 30, 200, 0, 0, 0, 200, 0, 10, 20, 30, 10, 20, 30,
-    ]);
-    const lb = computeLetterbox(4, 2, 2, 1);
-    expect(lb.padTop + lb.padLeft).toBe(0);
-    // left block: (0+100+200+0)/4 = 75, (0+100+0+200)/4 = 75, (0+100+0+0)/4 = 25; right block is constant.
-    expect(Array.from(resizeLetterbox(rgb, 4, 2, 3, lb))).toEqual([75, 75, 25, 10, 20, 30]);
-  });
-
-  it('is the identity when no resize is needed', () => {
-    const rgb = Uint8Array.from({ length: 5 * 4 * 3 }, (_, i) => (i * 37) % 256);
-    expect(Array.from(resizeLetterbox(rgb, 5, 4, 3, computeLetterbox(5, 4, 5, 4)))).toEqual(Array.from(rgb));
-  });
-
-  it('interpolates when enlarging', () => {
-    // 2x1 -> 4x2 bilinear with half-pixel centres: outputs at src x = -0.25, 0.25, 0.75, 1.25 (clamped).
-    const out = resizeLetterbox(
-      new Uint8Array([0, 0, 0, 200, 200, 200]),
-      2,
-      1,
-      3,
-      computeLetterbox(2, 1, 4, 2),
-    );
-    expect(Array.from(out.subarray(0, 12)).filter((_, i) => i % 3 === 0)).toEqual([0, 50, 150, 200]);
-  });
-});
-
-describe('pixelsToChw', () => {
-  it('writes planar RGB scaled to 0..1, ignoring alpha', () => {
-    const rgba = new Uint8ClampedArray([255, 0, 51, 7, 0, 255, 102, 9]);
-    const t = pixelsToChw(rgba, 2, 1, 4);
-    expect(Array.from(t)).toEqual([1, 0, 0, 1, 0.2, 0.4].map(Math.fround));
-    expect(TENSOR_LAYOUT.order).toBe('NCHW');
+describe('tensor layout', () => {
+  it('is NCHW float32 RGB in 0..1', () => {
+    expect(TENSOR_LAYOUT).toMatchObject({ order: 'NCHW', channels: 'RGB', dtype: 'float32' });
     expect(chwDims(2, 1)).toEqual([1, 3, 1, 2]);
-  });
-
-  it('reuses the out buffer', () => {
-    const out = new Float32Array(3 * 4);
-    const t = pixelsToChw(new Uint8Array(4 * 3).fill(255), 2, 2, 3, out);
-    expect(t).toBe(out);
-    expect(Array.from(out).every((v) => v === 1)).toBe(true);
   });
 });

@@ -1,24 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeShelf, analyzeShelfWithMembers, attachShelfRows, type BoxXyxy } from '../src/index.js';
+import { rng } from '../test-utils/rng.js';
 
 const det = (box: BoxXyxy) => ({ box, score: 0.9, label: 'product' });
 
 /** A shelf row of products `width` wide at the given left edges, resting on `bottom`, heights from `heights`. */
 function row(lefts: number[], width: number, bottom: number, heights: number[]): BoxXyxy[] {
   return lefts.map((x, i) => [x, bottom - heights[i % heights.length]!, x + width, bottom]);
-}
-
-/** Small deterministic PRNG (mulberry32) for constructed layouts. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A product on shelf `shelf` as the corners of its front face (before any camera transform). */

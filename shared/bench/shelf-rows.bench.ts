@@ -3,18 +3,7 @@
 // and a few spurious boxes. Prints medians measured in this run (measure, don't assert).
 // Run: pnpm --filter @shelfwatch/shared bench:rows
 import { analyzeShelf, type BoxXyxy } from '../src/index.js';
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../test-utils/rng.js';
 
 /** About `target` boxes on `shelves` shelves of two fixtures, warped so that rows converge. */
 function layout(target: number, shelves: number, seed: number): { box: BoxXyxy }[] {

@@ -9,8 +9,14 @@ export const DEFAULT_CONF = 0.4;
 /** NMS suppresses a same-class box whose IoU with a kept box is above this, in 0..1. */
 export const DEFAULT_IOU = 0.45;
 
-/** Upper bound on detections returned per image (dense shelves can hold a few hundred products). */
-export const DEFAULT_MAX_DETECTIONS = 300;
+/**
+ * Upper bound on detections returned per image. SKU-110K shelves hold up to ~700 products; a lower cap
+ * undercounts exactly the dense shelves that matter.
+ */
+export const DEFAULT_MAX_DETECTIONS = 1000;
+
+/** Largest `maxDetections` a caller may ask for. */
+export const MAX_DETECTIONS_LIMIT = 10_000;
 
 /** Grey value (0..255) of the letterbox padding, as in Ultralytics' `LetterBox` (114, 114, 114). */
 export const LETTERBOX_PAD_VALUE = 114;

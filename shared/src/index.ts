@@ -1,11 +1,15 @@
 export * from './decode-yolo.js';
 export * from './defaults.js';
+export * from './detect-options.js';
 export * from './errors.js';
 export * from './evaluate.js';
 export * from './letterbox.js';
+export { type DecodedImage, letterboxTensor } from './letterbox-tensor.js';
 export * from './metadata.js';
+export * from './model-spec.js';
 export * from './nms.js';
 export { readOnnxMetadataProps } from './onnx-metadata.js';
+export * from './pipeline.js';
 export * from './postprocess.js';
 export * from './row-metrics.js';
 export * from './shelf-rows.js';

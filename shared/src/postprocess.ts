@@ -1,29 +1,21 @@
 import { decodeYolo } from './decode-yolo.js';
-import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS } from './defaults.js';
+import { type DetectOptions, resolveDetectOptions } from './detect-options.js';
 import type { Letterbox } from './letterbox.js';
 import { nms } from './nms.js';
 import type { RawDetection } from './types.js';
-import { assertInRange, assertInteger, describe } from './validate.js';
+import { describe } from './validate.js';
 
-/** Options of {@link postprocess}. */
-export interface PostprocessOptions {
+/** Options of {@link postprocess}: the thresholds plus what the model input was built with. */
+export interface PostprocessOptions extends DetectOptions {
   /** The letterbox the input tensor was built with. */
   letterbox: Letterbox;
-  /** Score threshold in 0..1. @default DEFAULT_CONF (0.25) */
-  conf?: number;
-  /** NMS IoU threshold in 0..1. @default DEFAULT_IOU (0.45) */
-  iou?: number;
-  /** Most detections returned. @default DEFAULT_MAX_DETECTIONS (300) */
-  maxDetections?: number;
   /** Class names by class index (from the model metadata); a missing name becomes `class{i}`. @default [] */
   names?: readonly string[];
 }
 
-/** Rounds to `digits` decimals so JSON stays readable (float32 noise such as 12.300000190734863). */
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
+// Rounding keeps JSON readable (float32 noise such as 12.300000190734863): boxes to 0.01 px, scores to 1e-5.
+const px = (v: number) => Math.round(v * 100) / 100;
+const score = (v: number) => Math.round(v * 1e5) / 1e5;
 
 /**
  * Decodes a YOLOv8 output, runs class-aware NMS and labels the result: the one post-processing path
@@ -42,16 +34,9 @@ export function postprocess(
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
-  const {
-    letterbox,
-    conf = DEFAULT_CONF,
-    iou = DEFAULT_IOU,
-    maxDetections = DEFAULT_MAX_DETECTIONS,
-  } = options;
+  const { letterbox } = options;
   // Checked here too, so that messages use this function's option names (`conf`, not `confThreshold`).
-  assertInRange('conf', conf, 0, 1);
-  assertInRange('iou', iou, 0, 1);
-  assertInteger('maxDetections', maxDetections, 0);
+  const { conf, iou, maxDetections } = resolveDetectOptions(options);
   const names = options.names ?? [];
   if (!Array.isArray(names)) throw new TypeError(`names must be an array of strings, got ${describe(names)}`);
   const c = decodeYolo(output, dims, { confThreshold: conf, letterbox });
@@ -62,13 +47,8 @@ export function postprocess(
     const o = i * 4;
     const cls = c.classIds[i]!;
     detections[k] = {
-      box: [
-        round(c.boxes[o]!, 2),
-        round(c.boxes[o + 1]!, 2),
-        round(c.boxes[o + 2]!, 2),
-        round(c.boxes[o + 3]!, 2),
-      ],
-      score: round(c.scores[i]!, 5),
+      box: [px(c.boxes[o]!), px(c.boxes[o + 1]!), px(c.boxes[o + 2]!), px(c.boxes[o + 3]!)],
+      score: score(c.scores[i]!),
       label: names[cls] ?? `class${cls}`,
     };
   }

@@ -40,12 +40,19 @@ export interface ShelfAnalysis {
   rows: ShelfRow[];
 }
 
-/** Milliseconds spent in each stage of one prediction. */
+/** Milliseconds spent in each stage of one prediction; the same meaning on the phone and the server. */
 export interface StageTimings {
+  /** Photo bytes to upright RGB(A) pixels (sharp on the server, `createImageBitmap` + canvas in the PWA). */
   decode: number;
-  preprocess: number;
+  /** Letterbox resample fused with the CHW layout and `/255` (the shared WebAssembly SIMD kernel). */
+  resize: number;
+  /** Filling the session's input tensor from the kernel's output. */
+  tensor: number;
+  /** The model run (onnxruntime-node or onnxruntime-web). */
   inference: number;
+  /** Decoding boxes, NMS, labels, shelf rows and gaps. */
   postprocess: number;
+  /** Wall time of all of the above. */
   total: number;
 }
 

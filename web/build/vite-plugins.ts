@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readOnnxMetadataProps } from '@shelfwatch/shared';
+import { describeModel, parseModelManifest, readOnnxMetadataProps } from '@shelfwatch/shared';
 import { defaultClientConditions, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
@@ -48,21 +48,17 @@ function shippedModel(): ShippedModel | null {
     console.warn(`[shelfwatch] ${manifestPath} not found: the build ships no model, scans go to the server`);
     return null;
   }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    name?: string;
-    version?: string;
-    int8?: string;
-    imgsz?: number | number[];
-  };
-  if (!manifest.int8 || !manifest.version) throw new Error(`${manifestPath} lacks "int8" or "version"`);
+  // The shared reader, as the server's: ONNX metadata first, the manifest fills gaps.
+  const manifest = parseModelManifest(JSON.parse(readFileSync(manifestPath, 'utf8')), manifestPath);
   const path = resolve(dirname(manifestPath), manifest.int8);
-  const bytes = readFileSync(path);
+  const bytes = new Uint8Array(readFileSync(path));
   const props = readOnnxMetadataProps(bytes);
+  const spec = describeModel(props, manifest);
   const file = manifest.int8.split('/').pop()!;
-  const imgsz = Array.isArray(manifest.imgsz) ? manifest.imgsz[0]! : (manifest.imgsz ?? 640);
+  const imgsz = spec.imgsz[0];
   const safeVersion = encodeURIComponent(manifest.version);
   return {
-    name: manifest.name ?? props.name ?? 'shelfwatch',
+    name: spec.name,
     version: manifest.version,
     file,
     path,

@@ -25,13 +25,6 @@ export interface AppConfig {
   warmupBudgetMs: number;
   /** Most scans kept in history. @default 50 */
   historyCap: number;
-  /**
-   * How the worker resizes photos to the model input: `reference` is the shared core's area-average
-   * resampler on the full decoded image (matches the server's counts; costs a full-size pixel read),
-   * the others use OffscreenCanvas smoothing at that quality (faster, may differ by a borderline box).
-   * @default 'reference'
-   */
-  resample: 'reference' | 'high' | 'medium' | 'low';
 }
 
 function parseProps(raw: string | undefined): Record<string, string> {
@@ -55,7 +48,4 @@ export const config: AppConfig = {
   apiBase: import.meta.env.VITE_API_BASE ?? '',
   warmupBudgetMs: Number(import.meta.env.VITE_WARMUP_BUDGET_MS ?? 2500) || 2500,
   historyCap: Number(import.meta.env.VITE_HISTORY_CAP ?? 50) || 50,
-  resample:
-    (['reference', 'high', 'medium', 'low'] as const).find((m) => m === import.meta.env.VITE_RESAMPLE) ??
-    'reference',
 };

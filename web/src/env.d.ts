@@ -14,7 +14,6 @@ interface ImportMetaEnv {
   readonly VITE_API_BASE?: string;
   readonly VITE_WARMUP_BUDGET_MS?: string;
   readonly VITE_HISTORY_CAP?: string;
-  readonly VITE_RESAMPLE?: string;
 }
 
 interface ImportMeta {

@@ -1,4 +1,4 @@
-import { computeLetterbox, LETTERBOX_PAD_VALUE, type Letterbox, resizeLetterbox } from '@shelfwatch/shared';
+import type { DecodedImage } from '@shelfwatch/shared';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ApiError } from '../errors.js';
 import { checkDimensions, inspectImage } from './image-checks.js';
@@ -6,19 +6,7 @@ import { checkDimensions, inspectImage } from './image-checks.js';
 /** Formats the API accepts (DESIGN.md): anything else sharp could read (GIF, TIFF, SVG, HEIF...) is 415. */
 export const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
-/** An image decoded upright, resized and padded to the model input. */
-export interface LetterboxedImage {
-  /** Upright (EXIF-applied) source size in pixels. */
-  width: number;
-  height: number;
-  letterbox: Letterbox;
-  /** RGB bytes, `inputWidth * inputHeight * 3`. */
-  rgb: Buffer;
-}
-
 export interface DecodeOptions {
-  inputWidth: number;
-  inputHeight: number;
   /** Largest accepted `width * height` of the source. */
   maxPixels: number;
   /** Largest accepted long side / short side. @default 20 */
@@ -29,8 +17,6 @@ export interface DecodeOptions {
 
 /** The default of MAX_ASPECT_RATIO (src/config.ts). */
 export const DEFAULT_MAX_ASPECT_RATIO = 20;
-
-const PAD = { r: LETTERBOX_PAD_VALUE, g: LETTERBOX_PAD_VALUE, b: LETTERBOX_PAD_VALUE };
 
 /**
  * Reads only the header: format and upright size. The raw bytes are checked first (magic bytes,
@@ -85,18 +71,16 @@ function decodeError(err: unknown, options: DecodeOptions): ApiError {
 }
 
 /**
- * Decodes an image upright (EXIF orientation applied), flattens alpha onto the pad grey, converts to
- * 8-bit sRGB (CMYK, greyscale, 16-bit and palette inputs included), then letterboxes it to the model
- * input with the shared core's resampler (the one the PWA uses).
- * Only the first frame of an animated WebP is used. sharp runs on libuv's pool, off the JS thread.
+ * Decodes an image upright (EXIF orientation applied) to 8-bit sRGB pixels, once: RGB, or RGBA with
+ * straight alpha when the image has an alpha channel (the shared pipeline composites it over the
+ * letterbox grey, as the PWA does). CMYK, greyscale, 16-bit and palette inputs are converted.
+ * Embedded ICC profiles are ignored, as the PWA's `createImageBitmap(..., {colorSpaceConversion:
+ * 'none'})` ignores them, so that both hand the shared pipeline the same bytes. Only the first frame
+ * of an animated WebP is used. sharp runs on libuv's pool, off the JS thread; the pixels are not copied.
  * @throws {ApiError} for any input the client got wrong; never a 5xx for bad bytes
  */
-export async function decodeLetterboxed(
-  bytes: Uint8Array,
-  options: DecodeOptions,
-): Promise<LetterboxedImage> {
+export async function decodeUpright(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
   const { width, height } = await probeImage(bytes, options.maxPixels, options.maxAspectRatio);
-  const letterbox = computeLetterbox(width, height, options.inputWidth, options.inputHeight);
   let data: Buffer;
   let info: OutputInfo;
   try {
@@ -104,24 +88,21 @@ export async function decodeLetterboxed(
       limitInputPixels: options.maxPixels,
       failOn: 'truncated',
       pages: 1,
+      ignoreIcc: true,
     })
       .timeout({ seconds: options.timeoutSeconds ?? 0 })
       .rotate()
-      .flatten({ background: PAD })
       .toColourspace('srgb')
-      .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true }));
   } catch (err) {
     throw decodeError(err, options);
   }
-  if (info.channels !== 3 || info.width !== width || info.height !== height) {
+  const channels = info.channels;
+  if ((channels !== 3 && channels !== 4) || info.width !== width || info.height !== height) {
     throw new Error(
-      `decode produced ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`,
+      `decode produced ${info.width}x${info.height}x${channels}, expected ${width}x${height}x3 or x4`,
     );
   }
-  // Resampling in the shared core, not in libvips: the PWA uses the same function, so the same photo
-  // gives the same tensor, and so the same boxes, on the phone and on the server.
-  const rgb = Buffer.from(resizeLetterbox(data, width, height, 3, letterbox).buffer);
-  return { width, height, letterbox, rgb };
+  return { data, width, height, channels };
 }

@@ -1,24 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import {
-  attachShelfRows,
-  DEFAULT_CONF,
-  DEFAULT_IOU,
-  DEFAULT_MAX_DETECTIONS,
+  type DecodedImage,
+  DetectionPipeline,
+  type DetectOptions,
+  type ModelInput,
+  type ModelOutput,
   type PredictResult,
-  pixelsToChw,
-  postprocess,
 } from '@shelfwatch/shared';
 import * as ort from 'onnxruntime-node';
-import { type DecodeOptions, decodeLetterboxed, type LetterboxedImage } from './decode-image.js';
-import { describeModel, type ModelDescription, type ModelManifest } from './model-files.js';
-
-/** Per-request thresholds (the `/predict` query). */
-export interface PredictOptions {
-  conf?: number;
-  iou?: number;
-  maxDetections?: number;
-}
+import { type DecodeOptions, decodeUpright } from './decode-image.js';
+import { type ModelDescription, type ModelManifest, readModel } from './model-files.js';
 
 export interface PredictorOptions {
   modelPath: string;
@@ -32,92 +24,61 @@ export interface PredictorOptions {
   decodeTimeoutSeconds?: number;
 }
 
-/** The limits every decode of a Predictor runs under. */
-type DecodeLimits = Omit<DecodeOptions, 'inputWidth' | 'inputHeight'>;
-
 /**
- * The whole server-side pipeline for one image: sharp decode + letterbox, CHW tensor, ONNX run,
- * shared postprocess and shelf analysis. Used by the piscina worker and by the CLI, so both give
- * the same numbers. `predict` blocks its thread during `session.run` (onnxruntime-node runs the
- * native call synchronously, microsoft/onnxruntime#19611): call it from a worker thread on a server.
+ * The server's adapter to the shared pipeline: sharp decodes the photo upright (once, within the
+ * decode limits), onnxruntime-node runs the session; everything between (letterbox, tensor, boxes,
+ * NMS, rows) is the shared `DetectionPipeline`, the same code the PWA runs. Used by the piscina
+ * worker, the CLI and the model evaluation, so all three give the same numbers. `predict` blocks its
+ * thread during `session.run` (onnxruntime-node runs the native call synchronously,
+ * microsoft/onnxruntime#19611): call it from a worker thread on a server.
  */
 export class Predictor {
-  private chw: Float32Array;
-
   private constructor(
     readonly model: ModelDescription,
     private readonly session: ort.InferenceSession,
-    private readonly limits: DecodeLimits,
-  ) {
-    const [h, w] = model.imgsz;
-    this.chw = new Float32Array(3 * h * w);
-  }
+    readonly pipeline: DetectionPipeline,
+    private readonly limits: DecodeOptions,
+  ) {}
 
   static async create(options: PredictorOptions): Promise<Predictor> {
-    const model = await describeModel(options.modelPath, options.manifest ?? null);
+    const model = await readModel(options.modelPath, options.manifest ?? null);
     const session = await ort.InferenceSession.create(await readFile(options.modelPath), {
       intraOpNumThreads: options.intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    return new Predictor(model, session, {
+    const inputName = session.inputNames[0]!;
+    const outputName = session.outputNames[0]!;
+    const pipeline = new DetectionPipeline(model, async (input, dims) => {
+      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) });
+      const out = outputs[outputName]!;
+      return { data: out.data as Float32Array, dims: out.dims };
+    });
+    return new Predictor(model, session, pipeline, {
       maxPixels: options.maxPixels,
       maxAspectRatio: options.maxAspectRatio,
       timeoutSeconds: options.decodeTimeoutSeconds,
     });
   }
 
-  /** Runs one image; boxes come back in the upright source image's pixels. */
-  async predict(bytes: Uint8Array, options: PredictOptions = {}): Promise<PredictResult> {
-    const [inputHeight, inputWidth] = this.model.imgsz;
+  /** Decodes a photo upright with sharp; `ms` is reported as `timingsMs.decode`. */
+  async decode(bytes: Uint8Array): Promise<{ image: DecodedImage; ms: number }> {
     const t0 = performance.now();
-    const image = await decodeLetterboxed(bytes, { inputWidth, inputHeight, ...this.limits });
-    return this.predictLetterboxed(image, options, performance.now() - t0);
+    const image = await decodeUpright(bytes, this.limits);
+    return { image, ms: performance.now() - t0 };
   }
 
-  /**
-   * Runs an image that is already letterboxed to the model input (RGB bytes). `predict` uses it after
-   * sharp; tests feed it the shared core's reference resampler to check that both agree.
-   * @param decodeMs time already spent decoding, reported as `timingsMs.decode`
-   */
-  async predictLetterboxed(
-    image: Pick<LetterboxedImage, 'width' | 'height' | 'letterbox' | 'rgb'>,
-    options: PredictOptions = {},
-    decodeMs = 0,
-  ): Promise<PredictResult> {
-    const [inputHeight, inputWidth] = this.model.imgsz;
-    const t1 = performance.now();
-    pixelsToChw(image.rgb, inputWidth, inputHeight, 3, this.chw);
-    const input = new ort.Tensor('float32', this.chw, [1, 3, inputHeight, inputWidth]);
-    const t2 = performance.now();
-    const outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
-    const t3 = performance.now();
-    const out = outputs[this.session.outputNames[0]!]!;
-    const found = postprocess(out.data as Float32Array, out.dims, {
-      letterbox: image.letterbox,
-      conf: options.conf ?? DEFAULT_CONF,
-      iou: options.iou ?? DEFAULT_IOU,
-      maxDetections: options.maxDetections ?? DEFAULT_MAX_DETECTIONS,
-      names: this.model.names,
-    });
-    const { detections, shelf } = attachShelfRows(found);
-    const t4 = performance.now();
-    const ms = (v: number) => Math.round(v * 100) / 100;
-    return {
-      model: { name: this.model.name, version: this.model.version },
-      image: { width: image.width, height: image.height },
-      count: detections.length,
-      detections,
-      shelf,
-      timingsMs: {
-        decode: ms(decodeMs),
-        preprocess: ms(t2 - t1),
-        inference: ms(t3 - t2),
-        postprocess: ms(t4 - t3),
-        total: ms(decodeMs + t4 - t1),
-      },
-    };
+  /** Runs one photo; boxes come back in the upright source image's pixels. */
+  async predict(bytes: Uint8Array, options: DetectOptions = {}): Promise<PredictResult> {
+    const { image, ms } = await this.decode(bytes);
+    return this.pipeline.detect(image, options, ms);
+  }
+
+  /** The model input and the raw model output of a photo (evaluations sweep thresholds over it). */
+  async infer(bytes: Uint8Array): Promise<{ image: DecodedImage; input: ModelInput; output: ModelOutput }> {
+    const { image } = await this.decode(bytes);
+    return { image, ...(await this.pipeline.infer(image)) };
   }
 
   async release(): Promise<void> {

@@ -1,4 +1,4 @@
-import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS } from '@shelfwatch/shared';
+import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS, MAX_DETECTIONS_LIMIT } from '@shelfwatch/shared';
 import { type NumberOptions, type TSchema, Type } from '@sinclair/typebox';
 
 /**
@@ -83,13 +83,21 @@ export const PredictResult = Type.Object({
   count: Type.Integer({ minimum: 0 }),
   detections: Type.Array(Detection),
   shelf: Type.Object({ rows: Type.Array(ShelfRow) }),
-  timingsMs: Type.Object({
-    decode: Type.Number({ description: 'sharp: decode, EXIF rotate, resize and pad (one libvips pipeline)' }),
-    preprocess: Type.Number({ description: 'RGB bytes to the CHW float32 tensor' }),
-    inference: Type.Number(),
-    postprocess: Type.Number({ description: 'decode boxes, NMS, shelf rows and gaps' }),
-    total: Type.Number(),
-  }),
+  timingsMs: Type.Object(
+    {
+      decode: Type.Number({
+        description: 'photo bytes to upright RGB(A) pixels (sharp; the PWA: createImageBitmap)',
+      }),
+      resize: Type.Number({
+        description: 'letterbox resample fused with the CHW layout and /255 (the shared WebAssembly kernel)',
+      }),
+      tensor: Type.Number({ description: "filling the session's input tensor" }),
+      inference: Type.Number({ description: 'the model run (onnxruntime)' }),
+      postprocess: Type.Number({ description: 'decode boxes, NMS, labels, shelf rows and gaps' }),
+      total: Type.Number({ description: 'wall time of all stages' }),
+    },
+    { description: 'milliseconds per stage; the same stages and meanings as the PWA on device' },
+  ),
 });
 
 export const ErrorBody = Type.Object(
@@ -108,7 +116,7 @@ export const ThresholdQuery = {
   maxDetections: Type.Optional(
     FiniteInteger({
       minimum: 0,
-      maximum: 10_000,
+      maximum: MAX_DETECTIONS_LIMIT,
       description: `most detections (default ${DEFAULT_MAX_DETECTIONS})`,
     }),
   ),

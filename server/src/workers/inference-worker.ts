@@ -1,9 +1,9 @@
 import { workerData } from 'node:worker_threads';
-import type { PredictResult } from '@shelfwatch/shared';
+import type { DetectOptions, PredictResult } from '@shelfwatch/shared';
 import sharp from 'sharp';
 import { ApiError, type ErrorInfo } from '../errors.js';
 import type { ModelManifest } from '../inference/model-files.js';
-import { type PredictOptions, Predictor } from '../inference/predictor.js';
+import { Predictor } from '../inference/predictor.js';
 
 /** What the pool hands every worker at start. */
 export interface WorkerInit {
@@ -22,7 +22,7 @@ export interface WorkerInit {
  */
 export interface PredictTask {
   readonly image: Uint8Array;
-  readonly options: Readonly<Required<PredictOptions>>;
+  readonly options: Readonly<Required<DetectOptions>>;
   /** Int32 at index 0: 1 once the caller has given up (task budget spent); the worker then skips it. */
   readonly cancelled: SharedArrayBuffer;
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { PIPELINE_STAGES } from '@shelfwatch/shared';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,8 +98,9 @@ describe('POST /predict', () => {
       expect(d.box[2]).toBeLessThanOrEqual(1200);
       expect(d.box[3]).toBeLessThanOrEqual(900);
     }
-    for (const k of ['decode', 'preprocess', 'inference', 'postprocess', 'total'])
-      expect(body.timingsMs[k]).toBeGreaterThanOrEqual(0);
+    // The shared pipeline's stages, in order, each once.
+    expect(Object.keys(body.timingsMs)).toEqual([...PIPELINE_STAGES, 'total']);
+    for (const v of Object.values(body.timingsMs)) expect(v).toBeGreaterThanOrEqual(0);
     expect(res.headers['x-request-id']).toBeTruthy();
   });
 

@@ -3,7 +3,7 @@
  * (`detector.worker.ts` implements it; `device-engine.ts` wraps it). Everything crossing it is
  * structured-cloneable; callbacks are passed with `Comlink.proxy`.
  */
-import type { PredictResult } from '@shelfwatch/shared';
+import type { PredictResult, DetectOptions as SharedDetectOptions } from '@shelfwatch/shared';
 
 export interface DetectorInitOptions {
   /** Same-origin URL of the ONNX model (versioned path). */
@@ -28,8 +28,6 @@ export interface DetectorInitOptions {
   threads: number;
   /** Cache Storage name for the model bytes, e.g. `shelfwatch-model-<version>`. */
   cacheName: string;
-  /** How the photo is resized to the model input (see `preprocess.ts`). @default 'reference' */
-  resample?: 'reference' | 'high' | 'medium' | 'low';
 }
 
 /** The files the detector downloads once and keeps for offline use. */
@@ -49,12 +47,19 @@ export interface DetectorInfo {
   inputSize: [height: number, width: number];
 }
 
-export interface DetectOptions {
-  conf?: number;
-  iou?: number;
-  maxDetections?: number;
+/** The thresholds of one detect (the shared options type) and the page's scan id. */
+export interface DetectOptions extends SharedDetectOptions {
   /** The page's scan id; `cancel(scanId)` makes this detect stop at its next step. */
   scanId?: number;
+}
+
+/** The model input a photo gives, as a checksum (the phone/server parity check). */
+export interface InputChecksum {
+  /** SHA-256 (hex) of the `[1, 3, h, w]` float32 tensor's bytes (little-endian). */
+  sha256: string;
+  /** The photo's upright size. */
+  width: number;
+  height: number;
 }
 
 /** The rejection of a cancelled detect (its `name`; comlink keeps name and message). */
@@ -66,12 +71,17 @@ export interface DetectorApi {
   /** Runs one inference on a blank input; returns its wall time in ms (the policy's speed probe). */
   warmup(): Promise<number>;
   /**
-   * Decodes the photo (EXIF-upright), letterboxes, runs the model and post-processes with the shared
-   * core. Detects run one after another, never interleaved.
+   * Decodes the photo (EXIF-upright) and runs the shared pipeline (letterbox, model, NMS, rows).
+   * Detects run one after another, never interleaved.
    */
   detect(image: Blob, options?: DetectOptions): Promise<PredictResult>;
   /** Makes the detect of `scanId` (running or queued) reject with `DETECT_CANCELLED` at its next step. */
   cancel(scanId: number): Promise<void>;
+  /**
+   * Decodes the photo and builds the model input for an input of `size`, without running the model:
+   * its checksum, which must equal the server's for the same photo (no `init` needed).
+   */
+  inputChecksum(image: Blob, size: [height: number, width: number]): Promise<InputChecksum>;
   /** Releases the session. */
   dispose(): Promise<void>;
 }

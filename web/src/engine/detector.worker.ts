@@ -1,37 +1,36 @@
 /// <reference lib="webworker" />
 /**
  * The on-device detector: onnxruntime-web (WASM backend, SIMD, threads when cross-origin isolated)
- * behind comlink. Decoding and letterboxing happen here; decoding, NMS and rows come from the shared core.
+ * behind comlink. This file is an adapter: it decodes the photo (`decode-photo.ts`) and runs the
+ * session; the shared `DetectionPipeline` does everything between, as on the server.
  */
 import {
-  attachShelfRows,
-  DEFAULT_CONF,
-  DEFAULT_IOU,
-  DEFAULT_MAX_DETECTIONS,
-  type ModelMetadata,
+  computeLetterbox,
+  DetectionPipeline,
+  describeModel,
+  letterboxTensor,
+  type ModelOutput,
+  type ModelSpec,
   type PredictResult,
-  parseModelMetadata,
-  postprocess,
 } from '@shelfwatch/shared';
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
+import { decodePhoto } from './decode-photo.ts';
 import {
   DETECT_CANCELLED,
   type DetectOptions,
   type DetectorApi,
   type DetectorInfo,
   type DetectorInitOptions,
+  type InputChecksum,
   type ProgressCallback,
 } from './detector-api.ts';
 import { fetchCached } from './model-cache.ts';
-import { prepareInput, type ResampleMode } from './preprocess.ts';
 
 let session: ort.InferenceSession | undefined;
-let meta: ModelMetadata | undefined;
-let model = { name: '', version: '' };
+let spec: ModelSpec | undefined;
+let pipeline: DetectionPipeline | undefined;
 let inputName = 'images';
-let inputBuffer: Float32Array | undefined;
-let resample: ResampleMode = 'reference';
 /** Scan ids the page cancelled: their detect stops at its next step. */
 const cancelled = new Set<number>();
 
@@ -44,17 +43,15 @@ function throwIfCancelled(scanId: number | undefined): void {
 }
 
 function inputSize(): [number, number] {
-  return meta?.imgsz ?? [640, 640];
+  return spec?.imgsz ?? [640, 640];
 }
 
-async function run(tensorData: Float32Array): Promise<ort.Tensor> {
+async function run(input: Float32Array, dims: readonly number[]): Promise<ModelOutput> {
   if (!session) throw new Error('detector is not initialised');
-  const [h, w] = inputSize();
-  const feeds = { [inputName]: new ort.Tensor('float32', tensorData, [1, 3, h, w]) };
-  const results = await session.run(feeds);
+  const results = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) });
   const output = results[session.outputNames[0]!];
   if (!output) throw new Error('model produced no output');
-  return output;
+  return { data: output.data as Float32Array, dims: output.dims, dispose: () => output.dispose() };
 }
 
 const api: DetectorApi = {
@@ -66,9 +63,11 @@ const api: DetectorApi = {
     ort.env.wasm.numThreads = isolated ? Math.max(1, options.threads) : 1;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
-    resample = options.resample ?? 'reference';
-    meta = parseModelMetadata({ imgsz: String(options.inputSize), ...options.modelProps });
-    model = { name: options.modelName || meta.name, version: options.modelVersion || meta.version };
+    spec = describeModel(options.modelProps, {
+      name: options.modelName,
+      version: options.modelVersion,
+      imgsz: [options.inputSize, options.inputSize],
+    });
     // The WASM binary is fetched here (not by ORT) for real progress and one cached copy.
     const wasmUrl = `${options.ortBase}ort-wasm-simd-threaded.wasm`;
     const [wasm, { bytes, fromCache }] = await Promise.all([
@@ -86,6 +85,7 @@ const api: DetectorApi = {
       graphOptimizationLevel: 'all',
     });
     inputName = session.inputNames[0] ?? 'images';
+    pipeline = new DetectionPipeline(spec, run);
     return {
       threads: ort.env.wasm.numThreads ?? 1,
       crossOriginIsolated: isolated,
@@ -98,46 +98,29 @@ const api: DetectorApi = {
   async warmup(): Promise<number> {
     const [h, w] = inputSize();
     const t0 = performance.now();
-    const blank = new Float32Array(3 * h * w).fill(114 / 255);
-    const out = await run(blank);
-    out.dispose();
+    const out = await run(new Float32Array(3 * h * w).fill(114 / 255), [1, 3, h, w]);
+    out.dispose?.();
     return performance.now() - t0;
   },
 
   async detect(image: Blob, options: DetectOptions = {}): Promise<PredictResult> {
+    if (!pipeline) throw new Error('detector is not initialised');
     throwIfCancelled(options.scanId);
-    const t0 = performance.now();
-    const [h, w] = inputSize();
-    if (!inputBuffer || inputBuffer.length !== 3 * h * w) inputBuffer = new Float32Array(3 * h * w);
-    const input = await prepareInput(image, w, h, inputBuffer, resample);
+    const decoded = await decodePhoto(image);
     throwIfCancelled(options.scanId);
-    const t1 = performance.now();
-    const output = await run(input.tensor);
-    const t2 = performance.now();
-    const found = postprocess(output.data as Float32Array, output.dims, {
-      letterbox: input.letterbox,
-      conf: options.conf ?? DEFAULT_CONF,
-      iou: options.iou ?? DEFAULT_IOU,
-      maxDetections: options.maxDetections ?? DEFAULT_MAX_DETECTIONS,
-      names: meta?.names ?? [],
-    });
-    output.dispose();
-    const { detections, shelf } = attachShelfRows(found);
-    const t3 = performance.now();
-    return {
-      model,
-      image: { width: input.width, height: input.height },
-      count: detections.length,
-      detections,
-      shelf,
-      timingsMs: {
-        decode: input.decodeMs,
-        preprocess: input.preprocessMs,
-        inference: t2 - t1,
-        postprocess: t3 - t2,
-        total: t3 - t0,
-      },
-    };
+    const { conf, iou, maxDetections } = options;
+    return pipeline.detect(decoded.image, { conf, iou, maxDetections }, decoded.ms);
+  },
+
+  async inputChecksum(image: Blob, size: [height: number, width: number]): Promise<InputChecksum> {
+    const { image: decoded } = await decodePhoto(image);
+    const tensor = letterboxTensor(
+      decoded,
+      computeLetterbox(decoded.width, decoded.height, size[1], size[0]),
+    );
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', tensor as Float32Array<ArrayBuffer>));
+    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    return { sha256, width: decoded.width, height: decoded.height };
   },
 
   async cancel(scanId: number): Promise<void> {
@@ -147,6 +130,7 @@ const api: DetectorApi = {
   async dispose(): Promise<void> {
     await session?.release();
     session = undefined;
+    pipeline = undefined;
   },
 };
 

@@ -44,7 +44,6 @@ export class WorkerDeviceEngine implements DeviceEngine {
           ortBase: config.ortBase,
           threads: this.threads,
           cacheName: modelCacheName(config.modelVersion),
-          resample: config.resample,
         },
         onProgress ? Comlink.proxy(onProgress) : undefined,
       ),

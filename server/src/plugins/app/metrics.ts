@@ -1,3 +1,4 @@
+import { PIPELINE_STAGES } from '@shelfwatch/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -22,7 +23,7 @@ export function createMetrics() {
     }),
     stageDuration: new Histogram({
       name: 'shelfwatch_inference_stage_duration_seconds',
-      help: 'Duration of each inference stage (decode, preprocess, inference, postprocess)',
+      help: `Duration of each stage of a prediction (${PIPELINE_STAGES.join(', ')})`,
       labelNames: ['stage'] as const,
       buckets: LATENCY_BUCKETS,
       registers: [registry],

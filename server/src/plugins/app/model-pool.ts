@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS, type PredictResult } from '@shelfwatch/shared';
+import {
+  type DetectOptions,
+  PIPELINE_STAGES,
+  type PredictResult,
+  resolveDetectOptions,
+} from '@shelfwatch/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Piscina } from 'piscina';
@@ -7,8 +12,7 @@ import { Piscina } from 'piscina';
 import sharp from 'sharp';
 import { ApiError } from '../../errors.js';
 import { type ImageLimits, inspectImage } from '../../inference/image-checks.js';
-import { describeModel, type ModelDescription, resolveModelPath } from '../../inference/model-files.js';
-import type { PredictOptions } from '../../inference/predictor.js';
+import { type ModelDescription, readModel, resolveModelPath } from '../../inference/model-files.js';
 import type { PredictTask, ReleaseTask, WorkerInit, WorkerResult } from '../../workers/inference-worker.js';
 
 /**
@@ -73,7 +77,7 @@ export interface InferencePool {
    * @throws {ApiError} the client error the checks or the pipeline found; INFERENCE_TIMEOUT,
    *   WORKER_FAILED or NOT_READY (503 + Retry-After)
    */
-  predict(image: Uint8Array, options: PredictOptions, slot: InferenceSlot): Promise<PredictResult>;
+  predict(image: Uint8Array, options: DetectOptions, slot: InferenceSlot): Promise<PredictResult>;
 }
 
 declare module 'fastify' {
@@ -93,7 +97,7 @@ export default fp(
     const { config, metrics } = app;
     const { path, manifest } = await resolveModelPath(config);
     // Parsing the metadata here fails fast (bad path, not an ONNX file) before any thread starts.
-    const model = await describeModel(path, manifest);
+    const model = await readModel(path, manifest);
     const workers = config.WORKERS_RESOLVED;
     const capacity = workers + config.QUEUE_SIZE;
     const limits: ImageLimits = { maxPixels: config.MAX_PIXELS, maxAspectRatio: config.MAX_ASPECT_RATIO };
@@ -173,13 +177,10 @@ export default fp(
     };
 
     /** The closed message of the worker's `predict`: picked field by field, defaults resolved. */
-    const predictTask = (image: Uint8Array, options: PredictOptions): PredictTask => ({
+    const predictTask = (image: Uint8Array, options: DetectOptions): PredictTask => ({
       image,
-      options: {
-        conf: options.conf ?? DEFAULT_CONF,
-        iou: options.iou ?? DEFAULT_IOU,
-        maxDetections: options.maxDetections ?? DEFAULT_MAX_DETECTIONS,
-      },
+      // The shared options type's resolver returns exactly conf, iou and maxDetections, defaults filled.
+      options: resolveDetectOptions(options),
       cancelled: new SharedArrayBuffer(4),
     });
 
@@ -274,14 +275,11 @@ export default fp(
         reply.raw.once('close', () => slot.drop());
         refreshGauges();
       },
-      predict: async (image: Uint8Array, options: PredictOptions, slot: InferenceSlot) => {
+      predict: async (image: Uint8Array, options: DetectOptions, slot: InferenceSlot) => {
         inspectImage(image, limits);
         const result = await runWithBudget(predictTask(image, options), config.TASK_TIMEOUT_MS, slot.hold());
         const t = result.timingsMs;
-        metrics.stageDuration.observe({ stage: 'decode' }, t.decode / 1000);
-        metrics.stageDuration.observe({ stage: 'preprocess' }, t.preprocess / 1000);
-        metrics.stageDuration.observe({ stage: 'inference' }, t.inference / 1000);
-        metrics.stageDuration.observe({ stage: 'postprocess' }, t.postprocess / 1000);
+        for (const stage of PIPELINE_STAGES) metrics.stageDuration.observe({ stage }, t[stage] / 1000);
         metrics.detectionsPerImage.observe(result.count);
         return result;
       },

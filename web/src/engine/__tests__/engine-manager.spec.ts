@@ -20,7 +20,7 @@ function result(count: number): PredictResult {
     count,
     detections: [],
     shelf: { rows: [] },
-    timingsMs: { decode: 0, preprocess: 0, inference: 0, postprocess: 0, total: 0 },
+    timingsMs: { decode: 0, resize: 0, tensor: 0, inference: 0, postprocess: 0, total: 0 },
   };
 }
 

@@ -1,29 +1,26 @@
-// Decode + NMS micro-benchmark on synthetic YOLOv8 outputs with a realistic score distribution:
-// most anchors near zero, ~200 products each lighting up a cluster of overlapping anchors with high,
-// jittered scores. Prints medians measured in this run (STYLE.md: measure, don't assert).
-// Run: pnpm --filter @shelfwatch/shared bench
+// Core micro-benchmark, one run, medians (measure, don't assert):
+//  1. the model input of a 12 MP photo: letterbox resample fused with the tensor layout (`resize`) and
+//     the copy into the session's input (`tensor`), for RGB (the server's sharp decode), opaque RGBA
+//     (the PWA's canvas read of a JPEG) and RGBA composited over grey (a PNG with alpha);
+//  2. decode + NMS (+ labels, + shelf rows) of synthetic YOLOv8 outputs with a realistic score
+//     distribution: most anchors near zero, ~1,100 products each lighting up a cluster of
+//     overlapping anchors, so that 1,000 are kept (the default cap) at 8,400 and 33,600 anchors.
+// Run: pnpm bench:core (= pnpm --filter @shelfwatch/shared bench)
 import {
+  attachShelfRows,
   computeLetterbox,
   DEFAULT_CONF,
   DEFAULT_IOU,
   DEFAULT_MAX_DETECTIONS,
+  type DecodedImage,
+  DetectionPipeline,
   decodeYolo,
+  describeModel,
   type Letterbox,
   nms,
   postprocess,
 } from '../src/index.js';
-
-/** Small deterministic PRNG (mulberry32) so every run benchmarks the same tensor. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../test-utils/rng.js';
 
 interface Case {
   name: string;
@@ -75,11 +72,50 @@ function median(xs: number[]): number {
   return s[s.length >> 1]!;
 }
 
+function photo(width: number, height: number, channels: 3 | 4, opaque: boolean): DecodedImage {
+  const r = rng(width);
+  const data = new Uint8Array(width * height * channels);
+  for (let i = 0; i < data.length; i++) data[i] = (r() * 256) | 0;
+  if (channels === 4) for (let i = 3; i < data.length; i += 4) data[i] = opaque ? 255 : data[i]!;
+  return { data, width, height, channels, opaque };
+}
+
+const pipeline = new DetectionPipeline(describeModel({ imgsz: '[640, 640]' }), async () => {
+  throw new Error('not run');
+});
+console.log(`# core benchmark — ${new Date().toISOString()}, Node ${process.version}`);
+console.log(
+  '## model input of a 12 MP photo (4032x3024 -> 640x480 in 640x640), medians of 31 after 5 warm-ups',
+);
+for (const [label, image] of [
+  ['RGB (server: sharp)', photo(4032, 3024, 3, false)],
+  ['RGBA opaque (PWA: canvas read of a JPEG)', photo(4032, 3024, 4, true)],
+  ['RGBA over grey (PNG with alpha)', photo(4032, 3024, 4, false)],
+] as const) {
+  const resize: number[] = [];
+  const tensor: number[] = [];
+  const both: number[] = [];
+  for (let k = 0; k < 36; k++) {
+    const p = pipeline.prepare(image);
+    if (k < 5) continue;
+    resize.push(p.resizeMs);
+    tensor.push(p.tensorMs);
+    both.push(p.resizeMs + p.tensorMs);
+  }
+  console.log(
+    `${label}: resize ${median(resize).toFixed(2)} ms, tensor ${median(tensor).toFixed(2)} ms, ` +
+      `resize + tensor ${median(both).toFixed(2)} ms (min ${Math.min(...both).toFixed(2)})`,
+  );
+}
+
 const cases: Case[] = [
-  { name: 'YOLOv8 640 (8,400 candidates, 1 class)', n: 8400, input: 640, objects: 200, dupes: 12 },
-  { name: 'dense 1280 (33,600 candidates, 1 class)', n: 33600, input: 1280, objects: 200, dupes: 40 },
+  { name: 'YOLOv8 640 (8,400 candidates, 1 class)', n: 8400, input: 640, objects: 1100, dupes: 5 },
+  { name: 'dense 1280 (33,600 candidates, 1 class)', n: 33600, input: 1280, objects: 1100, dupes: 20 },
 ];
 const runs = 101;
+console.log(
+  `## decode + NMS, conf ${DEFAULT_CONF}, IoU ${DEFAULT_IOU}, max ${DEFAULT_MAX_DETECTIONS}, medians of ${runs} after 20 warm-ups`,
+);
 const results: { name: string; total: number }[] = [];
 for (const c of cases) {
   const lb = computeLetterbox(3024, 4032, c.input, c.input); // a portrait phone photo
@@ -89,7 +125,9 @@ for (const c of cases) {
   const decodeMs: number[] = [];
   const nmsMs: number[] = [];
   const totalMs: number[] = [];
+  const rowsMs: number[] = [];
   let candidates = 0;
+  let rows = 0;
   let kept = 0;
   for (let k = 0; k < 20; k++) postprocess(output, dims, { letterbox: lb }); // warm-up (JIT)
   for (let k = 0; k < runs; k++) {
@@ -98,11 +136,14 @@ for (const c of cases) {
     const t1 = performance.now();
     const keep = nms(cand.boxes, cand.scores, cand.classIds, cand.count, opts);
     const t2 = performance.now();
-    postprocess(output, dims, { letterbox: lb });
+    const found = postprocess(output, dims, { letterbox: lb });
     const t3 = performance.now();
+    rows = attachShelfRows(found).shelf.rows.length;
+    const t4 = performance.now();
     decodeMs.push(t1 - t0);
     nmsMs.push(t2 - t1);
     totalMs.push(t3 - t2);
+    rowsMs.push(t4 - t3);
     candidates = cand.count;
     kept = keep.length;
   }
@@ -110,8 +151,8 @@ for (const c of cases) {
   results.push({ name: c.name, total });
   console.log(
     `${c.name}: decode ${median(decodeMs).toFixed(3)} ms, nms ${median(nmsMs).toFixed(3)} ms, ` +
-      `postprocess (decode+NMS+labels) ${total.toFixed(3)} ms median of ${runs}; ` +
-      `${candidates} candidates >= ${DEFAULT_CONF}, ${kept} kept`,
+      `decode + NMS + labels ${total.toFixed(3)} ms; ${candidates} candidates >= ${DEFAULT_CONF}, ${kept} kept; ` +
+      `shelf rows ${median(rowsMs).toFixed(2)} ms (${rows} rows)`,
   );
 }
 console.log(
