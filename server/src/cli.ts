@@ -10,6 +10,10 @@ import { Predictor } from './inference/predictor.js';
 
 const USAGE = `Usage: shelfwatch detect <photo> [--out annotated.png] [--conf 0.25] [--iou 0.45]
                         [--max-detections 300] [--model file.onnx] [--json]
+       shelfwatch worker
+
+worker: runs audit jobs from the queue in the database (DATABASE_URL, required) with the server's
+settings (WORKERS, JOB_CONCURRENCY, ...), and serves only /health/* and /metrics on HOST:PORT.
 
 Detects the products on a shelf photo with the same pipeline as POST /predict (sharp decode with
 EXIF rotation, letterbox, onnxruntime, the shared post-processing), prints the count per shelf row
@@ -86,6 +90,16 @@ async function detect(args: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'detect') return detect(rest);
+  if (command === 'worker') {
+    if (rest.length > 0) fail(`worker takes no arguments (settings come from the environment)\n\n${USAGE}`);
+    if (!process.env.DATABASE_URL) {
+      fail(
+        'worker needs DATABASE_URL (PostgreSQL): an embedded PGlite database belongs to the API process, which then runs the jobs itself',
+      );
+    }
+    const { serve } = await import('./serve.js');
+    return serve('worker');
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
