@@ -8,7 +8,8 @@
 //   pnpm --filter @shelfwatch/shared build && pnpm --filter @shelfwatch/server build
 //   node server/bench/async-burst.mjs
 //   env: BURST_JOBS (500), BURST_CLIENTS (20), BURST_WORKERS (worker processes, 2), BURST_SIDE (longest
-//        side of the uploads, 1600 px; the PWA's resize), BENCH_DATABASE_URL (the test PostgreSQL)
+//        side of the uploads, 1600 px; the PWA's resize), BURST_WORKER_NICE (the workers' nice value, 0),
+//        BENCH_DATABASE_URL (the test PostgreSQL)
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import {
   burst,
@@ -28,6 +29,8 @@ const JOBS = Number(process.env.BURST_JOBS ?? 500);
 const CLIENTS = Number(process.env.BURST_CLIENTS ?? 20);
 const WORKERS = Number(process.env.BURST_WORKERS ?? 2);
 const SIDE = Number(process.env.BURST_SIDE ?? 1600);
+// Workers and the API share this machine's CPUs; in a cluster they are separate pods with their own.
+const WORKER_NICE = Number(process.env.BURST_WORKER_NICE ?? 0);
 
 const photos = await realPhotos(JOBS, SIDE);
 const { keys, API_KEYS } = storeKeys(CLIENTS);
@@ -54,7 +57,9 @@ try {
   );
   const api = await startProcess('api', { ...common, JOB_CONSUMERS: 'false' });
   procs.push(api);
-  const workers = await Promise.all(Array.from({ length: WORKERS }, () => startProcess('worker', common)));
+  const workers = await Promise.all(
+    Array.from({ length: WORKERS }, () => startProcess('worker', common, WORKER_NICE)),
+  );
   procs.push(...workers);
 
   // /predict keeps being answered: one request every 500 ms during the burst.
@@ -84,7 +89,7 @@ try {
     const before = await jobCounts(schema.db);
     await workers[0].kill();
     await sleep(3_000);
-    const restarted = await startProcess('worker', common);
+    const restarted = await startProcess('worker', common, WORKER_NICE);
     procs.push(restarted);
     return { before };
   })();
