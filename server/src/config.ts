@@ -226,6 +226,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.DEV_MODE && env.NODE_ENV === 'production') {
     throw new Error('DEV_MODE is set together with NODE_ENV=production; refusing to start');
   }
+  if (!parsed.JOB_CONSUMERS && !parsed.DATABASE_URL) {
+    throw new Error(
+      'JOB_CONSUMERS=false needs DATABASE_URL: with embedded PGlite only this process can run the audit jobs (shelfwatch worker cannot reach its database)',
+    );
+  }
   if (parsed.PHOTO_STORE === 's3' && !parsed.S3_BUCKET) {
     throw new Error('PHOTO_STORE=s3 needs S3_BUCKET (and AWS credentials from the default chain)');
   }

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/auth/api-keys.js';
 import { buildTestApp, KEYS } from '../helpers/app.js';
-import { listen, postImage, request } from '../helpers/http.js';
+import { listen, partialRequest, postImage, request } from '../helpers/http.js';
 import { exifLoopJpeg, pngDeclaring, shelfJpeg } from '../helpers/images.js';
 import { getJob, type Job, submitAsync, waitForJob } from '../helpers/jobs.js';
 import { createTestSchema, postgresReachable } from '../helpers/postgres.js';
@@ -398,4 +398,73 @@ describe('transient failures: retried with backoff, then dead-lettered (PGlite)'
     const rerun = await waitForJob(base, KEYS.store1, id, 90_000);
     expect(rerun).toMatchObject({ status: 'failed', attempts: 4, error: { code: 'INFERENCE_TIMEOUT' } });
   }, 240_000);
+});
+
+describe('asynchronous admission: upload slots and the job backlog (PGlite)', () => {
+  let app: FastifyInstance;
+  let close: () => Promise<void>;
+  let base: string;
+
+  beforeAll(async () => {
+    ({ app, close } = await buildTestApp({ ASYNC_UPLOAD_SLOTS: '1', JOB_QUEUE_LIMIT: '1' }));
+    base = await listen(app);
+  });
+  afterAll(async () => close?.());
+
+  const submit = (image: Buffer, contentType = 'image/jpeg') =>
+    submitAsync(base, { key: KEYS.store1, storeId: 'store-1', aisle: 'limits', image, contentType });
+
+  it('a stalled upload holds the one slot: the next submit is 503 before its body is read', async () => {
+    const stalled = partialRequest(
+      base,
+      `POST /audits?storeId=store-1&aisle=x HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${KEYS.store1}\r\n` +
+        'Prefer: respond-async\r\nContent-Type: image/jpeg\r\nContent-Length: 500000',
+      Buffer.from([0xff, 0xd8, 0xff]),
+      30_000,
+    );
+    try {
+      await expect
+        .poll(async () => (await submit(await shelfJpeg(200, 150))).status, { timeout: 5_000 })
+        .toBe(503);
+      const refused = await submit(await shelfJpeg(200, 150));
+      expect(refused.json().error.code).toBe('QUEUE_FULL');
+      expect(refused.headers['retry-after']).toBe('1');
+      // The synchronous route has its own admission: unaffected.
+      const sync = await postImage(
+        base,
+        '/audits?storeId=store-1&aisle=x',
+        await shelfJpeg(200, 150),
+        'image/jpeg',
+        {
+          authorization: `Bearer ${KEYS.store1}`,
+        },
+      );
+      expect(sync.status).toBe(201);
+    } finally {
+      stalled.socket.destroy();
+    }
+    await expect
+      .poll(async () => (await submit(await shelfJpeg(210, 150))).status, { timeout: 10_000 })
+      .toBe(202);
+  });
+
+  it('JOB_QUEUE_LIMIT jobs waiting or running: 503 until the backlog is worked off', async () => {
+    await expect
+      .poll(async () => (await app.jobs.refreshDepth()).queued + (await app.jobs.refreshDepth()).running, {
+        timeout: 30_000,
+      })
+      .toBe(0);
+    // A 16 MP PNG keeps the one job running for a while.
+    const big = await sharp({ create: { width: 4096, height: 4096, channels: 3, background: '#8a7f70' } })
+      .png({ compressionLevel: 1 })
+      .toBuffer();
+    const first = await submit(big, 'image/png');
+    expect(first.status).toBe(202);
+    const second = await submit(await shelfJpeg(220, 165));
+    expect(second.status).toBe(503);
+    expect(second.json().error.code).toBe('QUEUE_FULL');
+    await waitForJob(base, KEYS.store1, first.json<{ job: Job }>().job.id, 60_000);
+    await app.jobs.refreshDepth();
+    expect((await submit(await shelfJpeg(220, 165))).status).toBe(202);
+  }, 90_000);
 });

@@ -63,11 +63,6 @@ export default fp(
   async (app: FastifyInstance, opts: { consumers: boolean }) => {
     const { config, metrics } = app;
     const repository = new JobRepository(app.db);
-    if (!opts.consumers && app.db.kind === 'pglite') {
-      throw new Error(
-        'JOB_CONSUMERS=false needs DATABASE_URL: with embedded PGlite only this process can run the jobs (shelfwatch worker cannot reach its database)',
-      );
-    }
     const deps = {
       db: app.db,
       audits: app.audits,
