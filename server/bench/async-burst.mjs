@@ -53,7 +53,7 @@ try {
     `${JOBS} uploads of ${new Set(photos.map((p) => p.file)).size} real SKU-110K photos (longest side ${SIDE} px, mean ${mean.toFixed(0)} KiB), ${CLIENTS} clients (a store and key each), PostgreSQL`,
   );
   console.log(
-    `API: 1 process, JOB_CONSUMERS=false, WORKERS=1; ${WORKERS} shelfwatch worker process(es), WORKERS=1 each`,
+    `API: 1 process, JOB_CONSUMERS=false, WORKERS=1; ${WORKERS} shelfwatch worker process(es), WORKERS=1 each, nice ${WORKER_NICE}`,
   );
   const api = await startProcess('api', { ...common, JOB_CONSUMERS: 'false' });
   procs.push(api);
@@ -94,6 +94,8 @@ try {
     return { before };
   })();
 
+  const lsn = async () => (await schema.db.query('SELECT pg_current_wal_lsn() AS l')).rows[0].l;
+  const walStart = await lsn();
   const t0 = performance.now();
   const { results, seconds } = await burst(api.base, keys, photos, CLIENTS);
   const statuses = {};
@@ -159,6 +161,26 @@ try {
   console.log('\n## POST /predict during the burst (one every 500 ms)');
   console.log(
     `statuses ${JSON.stringify(probeStatuses)}, p50 ${pct(probeMs, 50).toFixed(0)} ms, p99 ${pct(probeMs, 99).toFixed(0)} ms`,
+  );
+  // What PostgreSQL stores per audit, for sizing (server/README.md): rows and WAL. The WAL counts the
+  // whole server, other users of this shared PostgreSQL included, so it is an upper bound.
+  const { rows: sizes } = await schema.db.query(`SELECT
+      (SELECT avg(pg_column_size(a.*)) FROM audits a) AS audit_row,
+      (SELECT avg(pg_column_size(j.*)) FROM audit_jobs j) AS job_row,
+      (SELECT avg(byte_size) FROM photos) AS photo_bytes,
+      pg_total_relation_size('audits') AS audits_total,
+      pg_total_relation_size('photos') AS photos_total,
+      pg_total_relation_size('audit_jobs') AS jobs_total,
+      pg_wal_lsn_diff(pg_current_wal_lsn(), '${walStart}') AS wal`);
+  const z = sizes[0];
+  const kib = (v) => (Number(v) / 1024).toFixed(1);
+  console.log('\n## Storage per audit (PostgreSQL photo store)');
+  console.log(
+    `audit row ${kib(z.audit_row)} KiB (detections and rows as jsonb), job row ${kib(z.job_row)} KiB, photo ${kib(z.photo_bytes)} KiB; ` +
+      `tables with indexes and TOAST per audit: audits ${kib(z.audits_total / JOBS)} KiB, audit_jobs ${kib(z.jobs_total / JOBS)} KiB, photos ${kib(z.photos_total / JOBS)} KiB`,
+  );
+  console.log(
+    `WAL written during the run: ${kib(z.wal / JOBS)} KiB per audit (whole server: an upper bound)`,
   );
   if (!check.ok || accepted.length !== JOBS) process.exitCode = 1;
 } finally {
