@@ -15,20 +15,24 @@ export function fixturePath(): string {
   return f;
 }
 
-/** Writes the app's settings before any page script runs (on every navigation of the context). */
-export async function useSettings(
-  context: BrowserContext,
-  settings: Partial<{
-    engine: 'auto' | 'device' | 'server';
-    threads: number;
-    apiKey: string;
-    storeId: string;
-  }>,
-): Promise<void> {
+export interface AppSettings {
+  engine: 'auto' | 'device' | 'server';
+  threads: number;
+  apiKey: string;
+  storeId: string;
+  setupDone: boolean;
+}
+
+/**
+ * Sets the app's settings before any page script runs, on every navigation of the context, through
+ * the app's own migration of older settings (localStorage `shelfwatch.settings`, moved into
+ * IndexedDB at start). First-run setup counts as done unless `setupDone: false` is given.
+ */
+export async function useSettings(context: BrowserContext, settings: Partial<AppSettings>): Promise<void> {
   await context.addInitScript((s) => {
     localStorage.setItem(
       'shelfwatch.settings',
-      JSON.stringify({ engine: 'auto', threads: 0, apiKey: '', storeId: '', ...s }),
+      JSON.stringify({ engine: 'auto', threads: 0, apiKey: '', storeId: '', setupDone: true, ...s }),
     );
   }, settings);
 }
@@ -52,23 +56,51 @@ export interface ScanResult {
   timings: Record<string, number>;
 }
 
-/** Chooses the fixture photo in the file input and waits for the drawn result. */
-export async function scan(page: Page, file: string = fixturePath()): Promise<ScanResult> {
-  const count = page.getByTestId('count');
-  await page.evaluate(() => {
-    const c = document.querySelector<HTMLElement>('[data-testid=count]')!;
-    c.textContent = '';
-    delete c.dataset.ms;
-  });
-  await page.getByTestId('file-input').setInputFiles(file);
-  await expect(count).toHaveText(/^\d+$/, { timeout: 90_000 });
-  await expect(count).toHaveAttribute('data-ms', /\d/);
-  const boxes = await page.$$eval('#overlay rect.box', (rects) =>
-    rects.map((r) => {
-      const [x, y, w, h] = ['x', 'y', 'width', 'height'].map((k) => Number(r.getAttribute(k)));
-      return [x!, y!, x! + w!, y! + h!] as [number, number, number, number];
-    }),
+/** The product boxes drawn on the overlay (one path `M x1 y1 H x2 V y2 H x1 Z` per box). */
+export async function drawnBoxes(page: Page): Promise<Box[]> {
+  const d = (await page.locator('#overlay [data-testid=boxes] path.line').getAttribute('d')) ?? '';
+  return [...d.matchAll(/M([\d.-]+) ([\d.-]+)H([\d.-]+)V([\d.-]+)H[\d.-]+Z/g)].map(
+    (m) => [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] as Box,
   );
+}
+
+export type PhotoInput = string | { name: string; mimeType: string; buffer: Buffer };
+
+/**
+ * Chooses a photo in the gallery input and waits for the review step; quality warnings are
+ * accepted ("Use anyway") unless `acceptWarnings` is false.
+ */
+export async function scan(
+  page: Page,
+  file: PhotoInput = fixturePath(),
+  { acceptWarnings = true }: { acceptWarnings?: boolean } = {},
+): Promise<ScanResult> {
+  const count = page.getByTestId('count');
+  const main = page.locator('main');
+  const before = Number((await main.getAttribute('data-session')) ?? 0);
+  await page.getByTestId('file-input').setInputFiles(file);
+  await expect
+    .poll(async () => Number((await main.getAttribute('data-session')) ?? 0))
+    .toBeGreaterThan(before);
+  const use = page.getByRole('button', { name: 'Use anyway' });
+  await expect
+    .poll(
+      async () => {
+        const step = await main.getAttribute('data-step');
+        if (step === 'check' && acceptWarnings && (await use.isVisible())) await use.click();
+        return step;
+      },
+      { timeout: 90_000 },
+    )
+    .toMatch(/^(review|capture)$/);
+  if ((await main.getAttribute('data-step')) === 'capture') {
+    throw new Error(`scan refused: ${await page.getByTestId('scan-error').textContent()}`);
+  }
+  await expect(count).toHaveText(/^\d+$/);
+  await expect(count).toHaveAttribute('data-ms', /\d/);
+  // Saved in history (IndexedDB), so that a reload or another tab finds it.
+  await expect(count).toHaveAttribute('data-saved', (await count.getAttribute('data-scan-id')) ?? '');
+  const boxes = await drawnBoxes(page);
   return {
     count: Number(await count.textContent()),
     engine: (await page.getByTestId('engine').getAttribute('data-engine')) ?? '',
@@ -120,4 +152,38 @@ export function matchBoxes(a: Box[], b: Box[]): number[] {
     out.push(v);
   }
   return out;
+}
+
+/** From the review step: "Audit this shelf", fill the form, submit; waits for the confirmation step. */
+export async function fileAudit(
+  page: Page,
+  { storeId, aisle, note }: { storeId?: string; aisle: string; note?: string },
+): Promise<void> {
+  await page.getByTestId('to-audit').click();
+  if (storeId !== undefined) await page.locator('#audit-store').fill(storeId);
+  await page.locator('#audit-aisle').fill(aisle);
+  if (note !== undefined) await page.locator('#audit-note').fill(note);
+  await page.getByRole('button', { name: 'Submit audit' }).click();
+  await expect(page.locator('main')).toHaveAttribute('data-step', 'done');
+}
+
+/** The audits stored on the server for a store (newest first), with the development key by default. */
+export async function serverAudits(
+  request: APIRequestContext,
+  storeId = 'demo-store',
+  key = 'dev-key',
+): Promise<
+  {
+    id: string;
+    aisle: string;
+    count: number;
+    note: string | null;
+    image: { width: number; height: number; sha256: string };
+  }[]
+> {
+  const r = await request.get(`/audits?storeId=${storeId}&limit=100`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  expect(r.status()).toBe(200);
+  return ((await r.json()) as { items: never[] }).items;
 }

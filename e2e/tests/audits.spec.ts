@@ -1,13 +1,12 @@
 import { expect, type Page, test } from '@playwright/test';
-import { deviceSettled, scan, useSettings } from '../support/app.ts';
+import { deviceSettled, fileAudit, scan, useSettings } from '../support/app.ts';
 
 const STORE = 'demo-store'; // the development key's store (server with API_KEYS unset)
 
+/** One scan, one audit (an audit belongs to its scan). */
 async function submitAudit(page: Page, aisle: string) {
-  await page.locator('#audit-store').fill(STORE);
-  await page.locator('#audit-aisle').fill(aisle);
-  await page.locator('#audit-note').fill(`e2e ${aisle}`);
-  await page.getByRole('button', { name: 'Submit audit' }).click();
+  await scan(page);
+  await fileAudit(page, { storeId: STORE, aisle, note: `e2e ${aisle}` });
   await expect(page.locator(`#audit-queue li:has-text("aisle ${aisle}")`)).toHaveCount(1);
 }
 
@@ -25,7 +24,6 @@ test('three audits offline, reload offline, back online: exactly three stored; a
   expect(await deviceSettled(page)).toMatch(/ready|slow/);
 
   await context.setOffline(true);
-  await scan(page);
   for (const aisle of aisles) await submitAudit(page, aisle);
   const queue = page.getByTestId('audit-queue');
   await expect(queue.locator('li[data-status="pending"]')).toHaveCount(3);

@@ -29,7 +29,7 @@ test.describe('scanning', () => {
     const [result, server] = await Promise.all([scan(page), predict(request)]);
     expect(result.engine).toBe('server');
     expect(result.count).toBe(server.count);
-    await expect(page.getByTestId('engine')).toHaveText('server');
+    await expect(page.getByTestId('engine')).toHaveText('Counting on the server');
   });
 
   test('falls back to the server when the worker cannot start', async ({ browser, request }) => {

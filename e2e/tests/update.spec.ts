@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { deviceSettled, scan, useSettings } from '../support/app.ts';
+import { deviceSettled, fileAudit, scan, useSettings } from '../support/app.ts';
 import { REPO_DIR } from '../support/paths.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 
@@ -35,8 +35,7 @@ test('an update prompt reloads into the new version without losing a queued audi
   );
   await scan(page);
   const aisle = `update-${Date.now().toString(36)}`;
-  await page.locator('#audit-aisle').fill(aisle);
-  await page.getByRole('button', { name: 'Submit audit' }).click();
+  await fileAudit(page, { aisle });
   const item = page.locator(`#audit-queue li:has-text("aisle ${aisle}")`);
   await expect(item).toHaveAttribute('data-status', 'pending');
 

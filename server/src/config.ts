@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_PIXELS } from '@shelfwatch/shared';
 import { type Static, Type } from '@sinclair/typebox';
 import { envSchema } from 'env-schema';
 
@@ -49,12 +50,12 @@ export const EnvSchema = Type.Object({
    */
   QUEUE_SIZE: Type.Integer({ default: 16, minimum: 0 }),
   /** Largest accepted image body / uploaded file, in bytes. @default 16 MiB */
-  MAX_BODY_BYTES: Type.Integer({ default: 16 * 1024 * 1024, minimum: 1024 }),
+  MAX_BODY_BYTES: Type.Integer({ default: DEFAULT_MAX_BODY_BYTES, minimum: 1024 }),
   /**
    * Largest accepted image, in pixels (width x height). Decoding costs up to ~11 bytes per pixel
    * (docs/SECURITY.md), so this bounds each worker's memory. @default 16 777 216 (2^24, 4096 x 4096)
    */
-  MAX_PIXELS: Type.Integer({ default: 16_777_216, minimum: 1 }),
+  MAX_PIXELS: Type.Integer({ default: DEFAULT_MAX_PIXELS, minimum: 1 }),
   /** Largest accepted long side / short side of an image. @default 20 */
   MAX_ASPECT_RATIO: Type.Number({ default: 20, minimum: 1 }),
   /** Deadline of one image decode (sharp `timeout`), in whole seconds. @default 2 */

@@ -23,3 +23,12 @@ export const DEFAULT_INPUT_SIZE = 640;
 
 /** Model stride when the ONNX metadata does not say (`stride`). */
 export const DEFAULT_STRIDE = 32;
+
+/**
+ * Largest image the server accepts by default, in decoded pixels (width x height): 16 MP bounds the
+ * memory of one in-flight decode (see docs/SECURITY.md). Clients downscale to it before upload.
+ */
+export const DEFAULT_MAX_PIXELS = 16_777_216;
+
+/** Largest request body / uploaded file the server accepts by default, in bytes (16 MiB). */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;

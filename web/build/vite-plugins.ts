@@ -5,7 +5,7 @@
  * (injectManifest: our own `src/sw.ts`).
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ interface ShippedModel {
   url: string;
   props: Record<string, string>;
   imgsz: number;
+  bytes: number;
 }
 
 function ortDist(): { dir: string; version: string } {
@@ -68,6 +69,7 @@ function shippedModel(): ShippedModel | null {
     url: `/models/${safeVersion}/${encodeURIComponent(file)}`,
     props,
     imgsz,
+    bytes: bytes.byteLength,
   };
 }
 
@@ -89,6 +91,10 @@ export function webBuildDefines(): Record<string, string> {
     'import.meta.env.VITE_MODEL_PROPS': JSON.stringify(JSON.stringify(m?.props ?? {})),
     'import.meta.env.VITE_ORT_BASE': JSON.stringify(`/ort/${ort.version}/`),
     'import.meta.env.VITE_ORT_VERSION': JSON.stringify(ort.version),
+    'import.meta.env.VITE_MODEL_BYTES': JSON.stringify(String(m?.bytes ?? 0)),
+    'import.meta.env.VITE_ORT_WASM_BYTES': JSON.stringify(
+      String(statSync(join(ort.dir, 'ort-wasm-simd-threaded.wasm')).size),
+    ),
   };
 }
 
@@ -159,9 +165,10 @@ export function pwaPlugins(): Plugin[] {
         ],
       },
       injectManifest: {
-        // App shell and the ORT glue/binary are precached; the model is cached at run time by version.
-        globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}', `ort/${ort.version}/*.{mjs,wasm}`],
-        globIgnores: ['models/**'],
+        // App shell and the ORT glue are precached. The model and the ORT WASM binary are downloaded
+        // once by the detector worker (with progress) into versioned caches (engine/model-cache.ts).
+        globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}', `ort/${ort.version}/*.mjs`],
+        globIgnores: ['models/**', 'ort/**/*.wasm'],
         maximumFileSizeToCacheInBytes: 48 * 1024 * 1024,
         // Hashed names and versioned folders need no revision query.
         dontCacheBustURLsMatching: /(^assets\/|^ort\/)/,

@@ -1,14 +1,15 @@
 /// <reference lib="webworker" />
 /**
  * Service worker (vite-plugin-pwa injectManifest): precaches the app shell and the onnxruntime-web
- * glue and WASM binary (versioned folder), serves the model from a per-version cache and deletes
- * older versions' caches, and sends queued audits on Background Sync.
+ * glue, serves the model from its per-version cache (the detector worker fills it, and the ORT WASM
+ * cache, with progress), and sends queued audits on Background Sync with the API key of the settings.
  */
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { AuditQueue, withSyncLock } from './audits/audit-queue.ts';
 import { httpAuditSender } from './audits/send-audit.ts';
 import { deleteOtherCaches, modelCacheName } from './engine/model-cache.ts';
+import { loadSettings } from './settings.ts';
 import { openShelfWatchDb } from './storage/db.ts';
 
 declare const self: ServiceWorkerGlobalScope & {
@@ -24,7 +25,7 @@ cleanupOutdatedCaches();
 // The app is one page; API and tooling paths are never answered with it.
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL('/index.html'), {
-    denylist: [/^\/(predict|audits|health|metrics|docs)/],
+    denylist: [/^\/(predict|audits|me|health|metrics|docs)([/?]|$)/],
   }),
 );
 
@@ -65,7 +66,9 @@ async function notifyClients(): Promise<void> {
 async function syncAudits(): Promise<void> {
   const db = await openShelfWatchDb();
   try {
-    const report = await withSyncLock(() => new AuditQueue(db).sync(httpAuditSender(), true));
+    // The key is read when sending, never stored with the audits.
+    const apiKey = async () => (await loadSettings(db)).apiKey;
+    const report = await withSyncLock(() => new AuditQueue(db).sync(httpAuditSender(apiKey), true));
     await notifyClients();
     // Rejecting makes the browser schedule another sync with its own backoff.
     if (report && report.retried > 0) throw new Error(`${report.retried} audit(s) still pending`);

@@ -1,11 +1,13 @@
 /**
- * The offline audit queue. Every audit is written to IndexedDB first, with a client UUID that travels
- * as the `Idempotency-Key`, then sent. The server stores each key once, so a retry after a lost
- * response, a reload mid-send or two tabs syncing at once cannot duplicate an audit; a record leaves
- * `pending` only when the server has confirmed it (or refused it for good with a 4xx).
+ * The offline audit queue. Every audit is written to IndexedDB first, keyed by its scan's id, which
+ * travels as the `Idempotency-Key`: one audit per scan. Filing the same scan again (a double tap, a
+ * second tab, a reload and a second try) finds the record already there and adds nothing; the server
+ * stores each key once as well, so a retry after a lost response cannot duplicate an audit either.
+ * A record leaves `pending` only when the server has confirmed it (or refused it for good with a 4xx).
+ * Sent records drop their photo at once and are pruned after `DEFAULT_PRUNE.sentMaxAgeMs`.
  */
 import type { IDBPDatabase } from 'idb';
-import type { AuditRecord, ShelfWatchDB } from '../storage/db.ts';
+import type { AuditRecord, Downscaled, ShelfWatchDB } from '../storage/db.ts';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 
 export interface NewAudit {
@@ -14,15 +16,18 @@ export interface NewAudit {
   note?: string;
   photo: ArrayBuffer;
   photoType: string;
-  apiKey: string;
   localCount?: number;
+  downscaledFrom?: Downscaled;
 }
+
+/** The audit form's fields when a scan is filed. */
+export type AuditFields = Pick<NewAudit, 'storeId' | 'aisle' | 'note'>;
 
 /** Outcome of one send attempt. */
 export type SendResult =
   | { kind: 'sent'; serverId: string; count?: number }
-  | { kind: 'retry'; error: string; retryAfterMs?: number }
-  | { kind: 'rejected'; error: string };
+  | { kind: 'retry'; code: string; error: string; retryAfterMs?: number }
+  | { kind: 'rejected'; code: string; error: string };
 
 export type SendAudit = (audit: AuditRecord) => Promise<SendResult>;
 
@@ -34,6 +39,22 @@ export interface SyncReport {
   nextAttemptAt?: number;
 }
 
+/** What filing did: a new record, an existing one left alone, or a refused one sent again. */
+export type FileOutcome =
+  | { kind: 'queued'; record: AuditRecord }
+  | { kind: 'already'; record: AuditRecord }
+  | { kind: 'resent'; record: AuditRecord }
+  | { kind: 'no-photo' };
+
+export interface PruneOptions {
+  /** Sent audits older than this are deleted. @default 30 days */
+  sentMaxAgeMs: number;
+  /** At most this many sent or refused audits are kept (pending ones are never pruned). @default 200 */
+  maxFinished: number;
+}
+
+export const DEFAULT_PRUNE: PruneOptions = { sentMaxAgeMs: 30 * 24 * 3600_000, maxFinished: 200 };
+
 export class AuditQueue {
   constructor(
     private readonly db: IDBPDatabase<ShelfWatchDB>,
@@ -42,18 +63,79 @@ export class AuditQueue {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Stores a new audit as pending and returns it. */
-  async enqueue(audit: NewAudit, id: string = crypto.randomUUID()): Promise<AuditRecord> {
-    const record: AuditRecord = {
-      ...audit,
-      id,
-      createdAt: this.now(),
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: 0,
-    };
-    await this.db.add('audits', record);
+  private fresh(audit: NewAudit, id: string): AuditRecord {
+    return { ...audit, id, createdAt: this.now(), status: 'pending', attempts: 0, nextAttemptAt: 0 };
+  }
+
+  /**
+   * Stores an audit as pending under `id` (the Idempotency-Key). An id already queued or sent is
+   * left as it is (`already`); a refused one is replaced by the new fields and sent again (`resent`).
+   */
+  async enqueue(audit: NewAudit, id: string = crypto.randomUUID()): Promise<FileOutcome> {
+    const tx = this.db.transaction('audits', 'readwrite');
+    const existing = await tx.store.get(id);
+    let outcome: FileOutcome;
+    if (existing && existing.status !== 'failed') outcome = { kind: 'already', record: existing };
+    else {
+      const record = existing ? this.resend(existing, audit) : this.fresh(audit, id);
+      await tx.store.put(record);
+      outcome = { kind: existing ? 'resent' : 'queued', record };
+    }
+    await tx.done;
+    return outcome;
+  }
+
+  private resend(existing: AuditRecord, fields: Partial<NewAudit>): AuditRecord {
+    const record: AuditRecord = { ...existing, ...fields, status: 'pending', nextAttemptAt: 0 };
+    delete record.lastError;
+    delete record.lastErrorCode;
     return record;
+  }
+
+  /**
+   * Files the scan `scanId` (history) as an audit, in one transaction over both stores, so that two
+   * tabs filing the same scan at once make one record. The photo moves from the scan to the audit.
+   */
+  async fileScan(scanId: string, fields: AuditFields): Promise<FileOutcome> {
+    const tx = this.db.transaction(['audits', 'scans'], 'readwrite');
+    const audits = tx.objectStore('audits');
+    const scans = tx.objectStore('scans');
+    const [existing, scan] = await Promise.all([audits.get(scanId), scans.get(scanId)]);
+    const note = fields.note?.trim();
+    const form = { storeId: fields.storeId, aisle: fields.aisle, ...(note ? { note } : {}) };
+    let outcome: FileOutcome;
+    if (existing && existing.status !== 'failed') outcome = { kind: 'already', record: existing };
+    else if (existing) {
+      const record = this.resend(existing, form);
+      if (!note) delete record.note;
+      await audits.put(record);
+      outcome = { kind: 'resent', record };
+    } else if (!scan?.photo) outcome = { kind: 'no-photo' };
+    else {
+      const record = this.fresh(
+        {
+          ...form,
+          photo: scan.photo,
+          photoType: scan.photoType ?? 'image/jpeg',
+          localCount: scan.count,
+          ...(scan.downscaledFrom ? { downscaledFrom: scan.downscaledFrom } : {}),
+        },
+        scanId,
+      );
+      await audits.add(record);
+      const { photo: _moved, photoType: _t, ...rest } = scan;
+      await scans.put({ ...rest, storeId: fields.storeId, aisle: fields.aisle });
+      outcome = { kind: 'queued', record };
+    }
+    if (outcome.kind === 'resent' && scan) {
+      await scans.put({ ...scan, storeId: fields.storeId, aisle: fields.aisle });
+    }
+    await tx.done;
+    return outcome;
+  }
+
+  async get(id: string): Promise<AuditRecord | undefined> {
+    return this.db.get('audits', id);
   }
 
   /** All audits, newest first. */
@@ -62,24 +144,34 @@ export class AuditQueue {
     return all.reverse();
   }
 
-  /** Makes a failed audit pending again (the user pressed Retry), optionally with a corrected API key. */
-  async retry(id: string, apiKey?: string): Promise<void> {
+  /** Makes a refused audit pending again (after the user fixed the key or the store in Settings). */
+  async retry(id: string, fields: Partial<AuditFields> = {}): Promise<void> {
     const tx = this.db.transaction('audits', 'readwrite');
     const rec = await tx.store.get(id);
-    if (rec && rec.status === 'failed') {
-      await tx.store.put({ ...rec, status: 'pending', nextAttemptAt: 0, apiKey: apiKey || rec.apiKey });
-    }
+    if (rec && rec.status === 'failed' && rec.photo) await tx.store.put(this.resend(rec, fields));
     await tx.done;
   }
 
-  /** Deletes sent audits older than `maxAgeMs` (their photos are on the server). */
-  async prune(maxAgeMs: number): Promise<void> {
-    const cutoff = this.now() - maxAgeMs;
+  /**
+   * Deletes sent audits older than `sentMaxAgeMs`, then the oldest finished (sent or refused) ones
+   * beyond `maxFinished`. Pending audits are never deleted. Returns how many were deleted.
+   */
+  async prune(opts: PruneOptions = DEFAULT_PRUNE): Promise<number> {
+    const cutoff = this.now() - opts.sentMaxAgeMs;
     const tx = this.db.transaction('audits', 'readwrite');
-    for (const rec of await tx.store.getAll()) {
-      if (rec.status === 'sent' && (rec.sentAt ?? 0) < cutoff) await tx.store.delete(rec.id);
+    const finished = (await tx.store.index('createdAt').getAll()).filter((r) => r.status !== 'pending');
+    let deleted = 0;
+    let left = finished.length;
+    for (const rec of finished) {
+      const old = rec.status === 'sent' && (rec.sentAt ?? rec.createdAt) < cutoff;
+      if (old || left > opts.maxFinished) {
+        await tx.store.delete(rec.id);
+        deleted++;
+        left--;
+      }
     }
     await tx.done;
+    return deleted;
   }
 
   /**
@@ -101,7 +193,7 @@ export class AuditQueue {
       try {
         result = await send(audit);
       } catch (err) {
-        result = { kind: 'retry', error: err instanceof Error ? err.message : String(err) };
+        result = { kind: 'retry', code: 'NETWORK', error: err instanceof Error ? err.message : String(err) };
       }
       const attempts = audit.attempts + 1;
       // Re-read: another tab may have finished this audit meanwhile.
@@ -117,16 +209,31 @@ export class AuditQueue {
           serverId: result.serverId,
         };
         if (result.count !== undefined) done.serverCount = result.count;
+        // The server has the photo now.
+        delete done.photo;
         delete done.lastError;
+        delete done.lastErrorCode;
         await this.db.put('audits', done);
       } else if (result.kind === 'rejected') {
         report.rejected++;
-        await this.db.put('audits', { ...current, status: 'failed', attempts, lastError: result.error });
+        await this.db.put('audits', {
+          ...current,
+          status: 'failed',
+          attempts,
+          lastError: result.error,
+          lastErrorCode: result.code,
+        });
       } else {
         report.retried++;
         const nextAttemptAt =
           this.now() + backoffDelay(attempts, this.backoff, this.random(), result.retryAfterMs);
-        await this.db.put('audits', { ...current, attempts, nextAttemptAt, lastError: result.error });
+        await this.db.put('audits', {
+          ...current,
+          attempts,
+          nextAttemptAt,
+          lastError: result.error,
+          lastErrorCode: result.code,
+        });
         report.nextAttemptAt = Math.min(report.nextAttemptAt ?? Infinity, nextAttemptAt);
         // The server is failing or unreachable: leave the rest for the next round.
         break;

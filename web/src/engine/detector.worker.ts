@@ -15,12 +15,13 @@ import {
 } from '@shelfwatch/shared';
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import type {
-  DetectOptions,
-  DetectorApi,
-  DetectorInfo,
-  DetectorInitOptions,
-  ProgressCallback,
+import {
+  DETECT_CANCELLED,
+  type DetectOptions,
+  type DetectorApi,
+  type DetectorInfo,
+  type DetectorInitOptions,
+  type ProgressCallback,
 } from './detector-api.ts';
 import { fetchCached } from './model-cache.ts';
 import { prepareInput, type ResampleMode } from './preprocess.ts';
@@ -31,6 +32,16 @@ let model = { name: '', version: '' };
 let inputName = 'images';
 let inputBuffer: Float32Array | undefined;
 let resample: ResampleMode = 'reference';
+/** Scan ids the page cancelled: their detect stops at its next step. */
+const cancelled = new Set<number>();
+
+function throwIfCancelled(scanId: number | undefined): void {
+  if (scanId === undefined || !cancelled.has(scanId)) return;
+  cancelled.delete(scanId);
+  const err = new Error(`scan ${scanId} cancelled`);
+  err.name = DETECT_CANCELLED;
+  throw err;
+}
 
 function inputSize(): [number, number] {
   return meta?.imgsz ?? [640, 640];
@@ -58,7 +69,18 @@ const api: DetectorApi = {
     resample = options.resample ?? 'reference';
     meta = parseModelMetadata({ imgsz: String(options.inputSize), ...options.modelProps });
     model = { name: options.modelName || meta.name, version: options.modelVersion || meta.version };
-    const { bytes, fromCache } = await fetchCached(options.modelUrl, options.cacheName, onProgress);
+    // The WASM binary is fetched here (not by ORT) for real progress and one cached copy.
+    const wasmUrl = `${options.ortBase}ort-wasm-simd-threaded.wasm`;
+    const [wasm, { bytes, fromCache }] = await Promise.all([
+      fetchCached(wasmUrl, options.ortCacheName, (l, t) => onProgress?.('wasm', l, t), options.wasmBytes),
+      fetchCached(
+        options.modelUrl,
+        options.cacheName,
+        (l, t) => onProgress?.('model', l, t),
+        options.modelBytes,
+      ),
+    ]);
+    ort.env.wasm.wasmBinary = wasm.bytes;
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['wasm'],
       graphOptimizationLevel: 'all',
@@ -83,10 +105,12 @@ const api: DetectorApi = {
   },
 
   async detect(image: Blob, options: DetectOptions = {}): Promise<PredictResult> {
+    throwIfCancelled(options.scanId);
     const t0 = performance.now();
     const [h, w] = inputSize();
     if (!inputBuffer || inputBuffer.length !== 3 * h * w) inputBuffer = new Float32Array(3 * h * w);
     const input = await prepareInput(image, w, h, inputBuffer, resample);
+    throwIfCancelled(options.scanId);
     const t1 = performance.now();
     const output = await run(input.tensor);
     const t2 = performance.now();
@@ -116,10 +140,24 @@ const api: DetectorApi = {
     };
   },
 
+  async cancel(scanId: number): Promise<void> {
+    cancelled.add(scanId);
+  },
+
   async dispose(): Promise<void> {
     await session?.release();
     session = undefined;
   },
+};
+
+// One detect at a time: the session and the input buffer are shared, and a detect that awaits its
+// photo's decode must not let a later one run in between.
+const detectOne = api.detect;
+let detectQueue: Promise<unknown> = Promise.resolve();
+api.detect = (image, options) => {
+  const result = detectQueue.then(() => detectOne(image, options));
+  detectQueue = result.catch(() => {});
+  return result;
 };
 
 Comlink.expose(api);

@@ -5,9 +5,9 @@
 import type { PredictResult } from '@shelfwatch/shared';
 import * as Comlink from 'comlink';
 import { config } from '../config.ts';
-import type { DetectorApi } from './detector-api.ts';
-import type { DeviceEngine } from './engine-manager.ts';
-import { modelCacheName } from './model-cache.ts';
+import type { DetectorApi, ProgressCallback } from './detector-api.ts';
+import type { DeviceEngine, ScanOptions } from './engine-manager.ts';
+import { modelCacheName, ortCacheName } from './model-cache.ts';
 
 export class WorkerDeviceEngine implements DeviceEngine {
   private worker: Worker | undefined;
@@ -16,7 +16,7 @@ export class WorkerDeviceEngine implements DeviceEngine {
 
   constructor(private readonly threads: number) {}
 
-  async start(onProgress?: (loaded: number, total: number) => void): Promise<{ threads: number }> {
+  async start(onProgress?: ProgressCallback): Promise<{ threads: number }> {
     const worker = new Worker(new URL('./detector.worker.ts', import.meta.url), {
       type: 'module',
       name: 'shelfwatch-detector',
@@ -34,6 +34,9 @@ export class WorkerDeviceEngine implements DeviceEngine {
       this.api.init(
         {
           modelUrl: config.modelUrl,
+          modelBytes: config.modelBytes,
+          wasmBytes: config.ortWasmBytes,
+          ortCacheName: ortCacheName(config.ortVersion),
           modelName: config.modelName,
           modelVersion: config.modelVersion,
           modelProps: config.modelProps,
@@ -59,8 +62,26 @@ export class WorkerDeviceEngine implements DeviceEngine {
     return Promise.race([this.remote().warmup(), this.failure!]);
   }
 
-  async detect(image: Blob): Promise<PredictResult> {
-    return Promise.race([this.remote().detect(image), this.failure!]);
+  /** Runs one detect; an abort of `signal` tells the worker to stop and rejects at once. */
+  async detect(image: Blob, { signal, scanId }: ScanOptions = {}): Promise<PredictResult> {
+    signal?.throwIfAborted();
+    const remote = this.remote();
+    const aborted = new Promise<never>((_, reject) => {
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (scanId !== undefined) void remote.cancel(scanId).catch(() => {});
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+    aborted.catch(() => {});
+    return Promise.race([
+      remote.detect(image, scanId === undefined ? {} : { scanId }),
+      this.failure!,
+      aborted,
+    ]);
   }
 
   dispose(): void {

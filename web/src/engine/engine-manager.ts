@@ -4,6 +4,7 @@
  * server (4xx: bad image) are not retried elsewhere; they are the photo's fault.
  */
 import type { PredictResult } from '@shelfwatch/shared';
+import type { DetectorFile, ProgressCallback } from './detector-api.ts';
 import {
   assessDevice,
   DEFAULT_THRESHOLDS,
@@ -17,18 +18,24 @@ import {
   shouldStartDevice,
 } from './policy.ts';
 
+/** What one scan carries to its engine: an abort signal (new photo, Cancel) and the page's scan id. */
+export interface ScanOptions {
+  signal?: AbortSignal;
+  scanId?: number;
+}
+
 /** The device engine as the manager needs it (wraps the comlink worker; faked in tests). */
 export interface DeviceEngine {
   /** Starts the worker, loads the model and returns the threads in use. */
-  start(onProgress?: (loaded: number, total: number) => void): Promise<{ threads: number }>;
+  start(onProgress?: ProgressCallback): Promise<{ threads: number }>;
   warmup(): Promise<number>;
-  detect(image: Blob): Promise<PredictResult>;
+  detect(image: Blob, options?: ScanOptions): Promise<PredictResult>;
   dispose(): void;
 }
 
 /** The server engine (`POST /predict`). */
 export interface ServerEngine {
-  detect(image: Blob): Promise<PredictResult>;
+  detect(image: Blob, options?: ScanOptions): Promise<PredictResult>;
 }
 
 /** Thrown by the server engine when the server answered with a 4xx: no other engine is tried. */
@@ -56,8 +63,8 @@ export interface EngineSnapshot {
   reason: string;
   threads: number;
   warmupMs?: number;
-  /** Model download progress 0..1 while loading. */
-  progress?: number;
+  /** Download of the detector's files (model + WASM) while loading: bytes so far and in all. */
+  download?: { loaded: number; total: number };
 }
 
 export interface EngineManagerOptions {
@@ -68,6 +75,10 @@ export interface EngineManagerOptions {
   thresholds?: PolicyThresholds;
   isOnline?: () => boolean;
   onChange?: (snapshot: EngineSnapshot) => void;
+  /** Sizes of the detector's files known at build time, so progress has a total from the start. */
+  downloadSizes?: Partial<Record<DetectorFile, number>>;
+  /** Shortest time between two progress notifications, ms. @default 250 */
+  progressIntervalMs?: number;
 }
 
 export class EngineManager {
@@ -75,7 +86,8 @@ export class EngineManager {
   private reason: string;
   private threads: number;
   private warmupMs: number | undefined;
-  private progress: number | undefined;
+  private readonly downloads = new Map<DetectorFile, { loaded: number; total: number }>();
+  private downloadTotals: Partial<Record<DetectorFile, number>>;
   private starting: Promise<void> | undefined;
   private mode: EngineMode;
   private readonly thresholds: PolicyThresholds;
@@ -89,6 +101,7 @@ export class EngineManager {
     this.threads = a.threads;
     this.mode = opts.mode;
     this.isOnline = opts.isOnline ?? (() => true);
+    this.downloadTotals = opts.downloadSizes ?? {};
   }
 
   snapshot(): EngineSnapshot {
@@ -99,7 +112,17 @@ export class EngineManager {
       threads: this.threads,
     };
     if (this.warmupMs !== undefined) s.warmupMs = this.warmupMs;
-    if (this.progress !== undefined) s.progress = this.progress;
+    if (this.downloads.size) {
+      let loaded = 0;
+      let total = 0;
+      for (const file of ['model', 'wasm'] as const) {
+        const d = this.downloads.get(file);
+        const size = d?.total || this.downloadTotals[file] || 0;
+        loaded += Math.min(d?.loaded ?? 0, size || Infinity);
+        total += size;
+      }
+      s.download = { loaded, total };
+    }
     return s;
   }
 
@@ -129,12 +152,18 @@ export class EngineManager {
       this.changed();
       this.starting = (async () => {
         try {
-          const { threads } = await this.opts.device.start((loaded, total) => {
-            this.progress = total > 0 ? loaded / total : undefined;
+          let last = Number.NEGATIVE_INFINITY;
+          const every = this.opts.progressIntervalMs ?? 250;
+          const { threads } = await this.opts.device.start((file, loaded, total) => {
+            this.downloads.set(file, { loaded, total });
+            // Hundreds of chunks arrive: redrawing the page for each one cost ~400 ms of Lighthouse
+            // "total blocking time". Tell listeners a few times a second.
+            const now = performance.now();
+            if (now - last < every) return;
+            last = now;
             this.changed();
           });
           this.threads = threads;
-          this.progress = 1;
           const ms = await this.opts.device.warmup();
           this.warmupMs = ms;
           this.state = judgeWarmup(ms, this.thresholds);
@@ -161,19 +190,24 @@ export class EngineManager {
     return engineOrder({ mode: this.mode, device: this.state, online: this.isOnline() });
   }
 
-  /** Runs one scan along the policy's fallback list. */
-  async scan(image: Blob): Promise<ScanOutcome> {
+  /**
+   * Runs one scan along the policy's fallback list. An aborted scan (`options.signal`) rejects with
+   * the abort reason and tries no other engine.
+   */
+  async scan(image: Blob, options: ScanOptions = {}): Promise<ScanOutcome> {
     const fallbacks: ScanOutcome['fallbacks'] = [];
     const order = this.plan();
     for (const engine of order) {
+      options.signal?.throwIfAborted();
       try {
         if (engine === 'device') {
           await this.startDevice();
-          return { result: await this.opts.device.detect(image), engine, fallbacks };
+          options.signal?.throwIfAborted();
+          return { result: await this.opts.device.detect(image, options), engine, fallbacks };
         }
-        return { result: await this.opts.server.detect(image), engine, fallbacks };
+        return { result: await this.opts.server.detect(image, options), engine, fallbacks };
       } catch (err) {
-        if (err instanceof ClientImageError) throw err;
+        if (err instanceof ClientImageError || options.signal?.aborted) throw err;
         fallbacks.push({ engine, error: errorText(err) });
       }
     }

@@ -1,6 +1,6 @@
 /** The server engine: `POST /predict` with the photo as the raw body. */
 import { isApiErrorBody, type PredictResult } from '@shelfwatch/shared';
-import { ClientImageError, type ServerEngine } from './engine-manager.ts';
+import { ClientImageError, type ScanOptions, type ServerEngine } from './engine-manager.ts';
 
 export class HttpServerEngine implements ServerEngine {
   constructor(
@@ -8,12 +8,13 @@ export class HttpServerEngine implements ServerEngine {
     private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
   ) {}
 
-  async detect(image: Blob): Promise<PredictResult> {
+  async detect(image: Blob, { signal }: ScanOptions = {}): Promise<PredictResult> {
     const type = image.type || 'image/jpeg';
     const response = await this.fetchFn(`${this.apiBase}/predict`, {
       method: 'POST',
       headers: { 'content-type': type },
       body: image,
+      ...(signal ? { signal } : {}),
     });
     const body: unknown = await response.json().catch(() => undefined);
     if (response.ok) return body as PredictResult;

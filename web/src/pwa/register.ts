@@ -4,7 +4,11 @@
  */
 import { Workbox } from 'workbox-window';
 
-export function registerServiceWorker(showPrompt: (accept: () => void) => void): Workbox | undefined {
+export function registerServiceWorker(
+  showPrompt: (accept: () => void) => void,
+  /** Called when a service worker starts controlling the page (offline readiness may have changed). */
+  onControlling?: () => void,
+): Workbox | undefined {
   if (!('serviceWorker' in navigator)) return undefined;
   const wb = new Workbox('/sw.js', { scope: '/' });
   // workbox-window also reports a first install that lingers in `installed` for >200 ms (slow
@@ -18,6 +22,7 @@ export function registerServiceWorker(showPrompt: (accept: () => void) => void):
       wb.messageSkipWaiting();
     });
   });
+  navigator.serviceWorker.addEventListener('controllerchange', () => onControlling?.());
   void wb.register().catch(() => {});
   return wb;
 }

@@ -18,6 +18,24 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-export function formatMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+export const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+/** A button with a click handler. */
+export function button(
+  text: string,
+  onClick: () => void,
+  props: Partial<Record<string, string>> = {},
+): HTMLButtonElement {
+  const b = h('button', { type: 'button', ...props }, text);
+  b.addEventListener('click', onClick);
+  return b;
 }

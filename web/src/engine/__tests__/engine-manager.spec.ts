@@ -1,5 +1,6 @@
 import type { PredictResult } from '@shelfwatch/shared';
 import { describe, expect, it, vi } from 'vitest';
+import type { ProgressCallback } from '../detector-api.ts';
 import { ClientImageError, type DeviceEngine, EngineManager, type ServerEngine } from '../engine-manager.ts';
 import type { DeviceCapabilities, EngineMode } from '../policy.ts';
 
@@ -25,8 +26,9 @@ function result(count: number): PredictResult {
 
 function fakes(opts: { startFails?: boolean; warmupMs?: number; serverFails?: Error } = {}) {
   const device: DeviceEngine = {
-    start: vi.fn(async (onProgress?: (l: number, t: number) => void) => {
-      onProgress?.(5, 10);
+    start: vi.fn(async (onProgress?: ProgressCallback) => {
+      onProgress?.('model', 5, 10);
+      onProgress?.('wasm', 30, 0);
       if (opts.startFails) throw new Error('worker failed to start');
       return { threads: 4 };
     }),
@@ -93,7 +95,7 @@ describe('EngineManager', () => {
     expect(f.device.detect).not.toHaveBeenCalled();
   });
 
-  it('reports download progress and state changes', async () => {
+  it('reports download progress in bytes of model + WASM, totals from the build when the server sends none', async () => {
     const f = fakes();
     const seen: string[] = [];
     const m = new EngineManager({
@@ -101,11 +103,31 @@ describe('EngineManager', () => {
       mode: 'auto',
       device: f.device,
       server: f.server,
-      onChange: (s) => seen.push(`${s.device}:${s.progress ?? '-'}`),
+      downloadSizes: { model: 10, wasm: 90 },
+      progressIntervalMs: 0,
+      onChange: (s) =>
+        seen.push(`${s.device}:${s.download ? `${s.download.loaded}/${s.download.total}` : '-'}`),
     });
     await m.startDevice();
-    expect(seen).toContain('loading:0.5');
-    expect(seen.at(-1)).toBe('ready:1');
+    expect(seen).toContain('loading:5/100');
+    expect(seen).toContain('loading:35/100');
+    expect(seen.at(-1)).toBe('ready:35/100');
+  });
+
+  it('an aborted scan rejects with the abort and tries no other engine', async () => {
+    const f = fakes();
+    const m = manager('auto', f);
+    await m.startDevice();
+    const controller = new AbortController();
+    f.device.detect = vi.fn(async (_img: Blob, o?: { signal?: AbortSignal }) => {
+      controller.abort(new DOMException('replaced', 'AbortError'));
+      o?.signal?.throwIfAborted();
+      return result(1);
+    });
+    await expect(m.scan(new Blob(), { signal: controller.signal, scanId: 3 })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    expect(f.server.detect).not.toHaveBeenCalled();
   });
 
   it('starts the device once even when asked concurrently', async () => {
