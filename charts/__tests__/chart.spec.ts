@@ -85,7 +85,7 @@ function mergeValues(base: Values, override: Values): Values {
 
 /** Object values documented as a whole (their sub-keys are Kubernetes fields, not chart options). */
 function isInsideDocumentedBlock(key: string): boolean {
-  return /^(podSecurityContext|securityContext|resources|livenessProbe|readinessProbe|startupProbe|grafanaDashboard\.labels|writableVolumes|ingress\.hosts)\./.test(
+  return /^(podSecurityContext|securityContext|resources|worker\.resources|livenessProbe|readinessProbe|startupProbe|grafanaDashboard\.labels|writableVolumes|ingress\.hosts)\./.test(
     key,
   );
 }
@@ -110,8 +110,13 @@ describe('chart files', () => {
     expect(templates.length).toBeGreaterThanOrEqual(11);
     for (const f of templates) {
       const text = readFileSync(join(dir, f), 'utf8');
-      expect(text, f).toMatch(/name: \{\{ include "shelfwatch\.(fullname|serviceAccountName)" \. \}\}/);
-      expect(text, f).toContain('{{- include "shelfwatch.labels" . | nindent 4 }}');
+      // the audit-job workers' objects have their own name and labels (worker-*.yaml)
+      const worker = f.startsWith('worker-') ? 'worker' : '';
+      const fullname = worker ? 'workerFullname' : '(fullname|serviceAccountName)';
+      expect(text, f).toMatch(new RegExp(`name: \\{\\{ include "shelfwatch\\.${fullname}" \\. \\}\\}`));
+      expect(text, f).toContain(
+        `{{- include "shelfwatch.${worker ? 'workerLabels' : 'labels'}" . | nindent 4 }}`,
+      );
       expect(text, f).not.toMatch(/app\.kubernetes\.io\/\w+: (?!\{\{)/); // no hard-coded standard labels
     }
     const helpers = readFileSync(join(dir, '_helpers.tpl'), 'utf8');
@@ -140,7 +145,8 @@ describe('rendered manifests (helm template)', () => {
     for (const m of rendered[file]!) {
       const labels = m.metadata.labels ?? {};
       const where = `${m.kind}/${m.metadata.name}`;
-      expect(labels['app.kubernetes.io/name'], where).toBe('shelfwatch');
+      // the audit-job workers carry their own name, so the API's selectors never pick them
+      expect(['shelfwatch', 'shelfwatch-worker'], where).toContain(labels['app.kubernetes.io/name']);
       expect(labels['app.kubernetes.io/instance'], where).toBe('rel');
       expect(labels['app.kubernetes.io/managed-by'], where).toBe('Helm');
       expect(labels['helm.sh/chart'], where).toBe(`shelfwatch-${chart.version}`);
@@ -165,7 +171,8 @@ describe('rendered manifests (helm template)', () => {
   });
 
   it.each(ciValueFiles)('%s: selectors match the pod template, references resolve', (file) => {
-    const ms = rendered[file]!;
+    // The API's objects (worker.spec.ts checks the workers').
+    const ms = rendered[file]!.filter((m) => m.metadata.labels?.['app.kubernetes.io/name'] === 'shelfwatch');
     const deploy = one(ms, 'Deployment');
     const selector = deploy.spec.selector.matchLabels;
     expect(selector).toEqual({ 'app.kubernetes.io/name': 'shelfwatch', 'app.kubernetes.io/instance': 'rel' });
@@ -182,7 +189,7 @@ describe('rendered manifests (helm template)', () => {
     }
     const pod = deploy.spec.template.spec;
     const [container] = pod.containers;
-    const configMap = byKind(ms, 'ConfigMap').find(
+    const configMap = byKind(rendered[file]!, 'ConfigMap').find(
       (c) => c.metadata.name === container.envFrom[0].configMapRef.name,
     );
     expect(configMap, 'envFrom ConfigMap is rendered').toBeDefined();
@@ -211,8 +218,8 @@ describe('rendered manifests (helm template)', () => {
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     // memory derived from the documented worst case (see the hardening tests below)
     expect(c.resources).toEqual({
-      requests: { cpu: '2', memory: '2496Mi' },
-      limits: { cpu: '2', memory: '2496Mi' },
+      requests: { cpu: '2', memory: '3136Mi' },
+      limits: { cpu: '2', memory: '3136Mi' },
     });
     expect(c.lifecycle).toEqual({ preStop: { exec: { command: ['sleep', '5'] } } });
     expect(c.securityContext).toMatchObject({
@@ -258,6 +265,7 @@ describe('rendered manifests (helm template)', () => {
       MALLOC_ARENA_MAX: '2',
       MALLOC_TRIM_THRESHOLD_: '131072',
       NODE_ENV: 'production',
+      PHOTO_STORE: 'postgres',
       PORT: '8080',
       QUEUE_SIZE: '16',
       SHUTDOWN_DRAIN_DELAY_MS: '5000',
@@ -313,6 +321,16 @@ describe('rendered manifests (helm template)', () => {
     expect(sm.spec.endpoints).toEqual([
       { port: 'http', path: '/metrics', interval: '15s', scrapeTimeout: '10s' },
     ]);
+    // it selects the API Service (and the workers' one, when there are workers)
+    const api = one(full, 'Service');
+    expect(api.metadata.labels!['app.kubernetes.io/instance']).toBe(
+      sm.spec.selector.matchLabels['app.kubernetes.io/instance'],
+    );
+    expect(sm.spec.selector.matchExpressions[0].values).toContain(
+      api.metadata.labels!['app.kubernetes.io/name'],
+    );
+    for (const kind of ['ScaledObject', 'TriggerAuthentication'])
+      expect(byKind(full, kind), kind).toEqual([]);
     const ing = one(full, 'Ingress');
     expect(ing.spec.rules[0].http.paths[0].backend.service).toEqual({
       name: 'shelfwatch',

@@ -61,7 +61,7 @@ describe('Grafana dashboard', () => {
     }
   });
 
-  it('covers the golden signals, detections and the model version', () => {
+  it('covers the golden signals, detections, the model version and the audit queue', () => {
     const all = dashboardExpressions()
       .map((d) => d.expr)
       .join('\n');
@@ -77,6 +77,14 @@ describe('Grafana dashboard', () => {
       'process_cpu_seconds_total', // saturation
       'shelfwatch_detections_per_image_bucket',
       'shelfwatch_model_info',
+      // asynchronous audits (issue 13): depth, age, throughput, duration, retries, dead letters
+      'shelfwatch_audit_jobs{',
+      'shelfwatch_audit_job_oldest_age_seconds',
+      'shelfwatch_audit_jobs_accepted_total',
+      'shelfwatch_audit_jobs_finished_total',
+      'shelfwatch_audit_job_duration_seconds_bucket',
+      'shelfwatch_audit_job_retries_total',
+      'shelfwatch_audit_jobs_dead_lettered_total',
     ]) {
       expect(all).toContain(metric);
     }

@@ -5,7 +5,10 @@ import { one, render } from './support/render.js';
 // everything", preStop and drain before the listener closes, memory from the documented worst case.
 
 const container = (args: string[], bare = false) =>
-  one(render(args, 'rel', bare), 'Deployment').spec.template.spec.containers[0];
+  one(
+    render(args, 'rel', bare).filter((m) => m.metadata.labels?.['app.kubernetes.io/name'] === 'shelfwatch'),
+    'Deployment',
+  ).spec.template.spec.containers[0];
 const configMap = (args: string[]) =>
   one(render([...args, '--show-only', 'templates/configmap.yaml']), 'ConfigMap').data!;
 
@@ -16,12 +19,16 @@ function expectedMemoryMiB(o: {
   bodyBytes: number;
   pixels: number;
   pglite: boolean;
+  /** ASYNC_UPLOAD_SLOTS (default 32) */
+  uploads?: number;
+  /** audit jobs the pod runs itself (default WORKERS; 0 with a worker Deployment) */
+  jobs?: number;
 }) {
   const worst =
     160 +
     40 * o.workers +
     (o.pglite ? 750 : 0) +
-    (o.workers + o.queue) * Math.ceil(o.bodyBytes / 2 ** 20) +
+    (o.workers + o.queue + (o.uploads ?? 32) + (o.jobs ?? o.workers)) * Math.ceil(o.bodyBytes / 2 ** 20) +
     o.workers * Math.floor((24 * o.pixels) / 2 ** 20);
   return Math.floor((Math.floor((worst * 120) / 100) + 63) / 64) * 64;
 }
@@ -100,7 +107,7 @@ describe('termination: preStop, drain, then close', () => {
 });
 
 describe('memory from the documented worst case', () => {
-  it('defaults (PGlite, 2 workers, queue 16, 16 MiB bodies, 16.7 MP): 2496 MiB requested and limited', () => {
+  it('defaults (PGlite, 2 workers, queue 16, 32 upload slots, 2 jobs, 16 MiB bodies, 16.7 MP): 3136 MiB', () => {
     const c = container([]);
     const expected = expectedMemoryMiB({
       workers: 2,
@@ -109,7 +116,7 @@ describe('memory from the documented worst case', () => {
       pixels: 16_777_216,
       pglite: true,
     });
-    expect(expected).toBe(2496);
+    expect(expected).toBe(3136);
     expect(c.resources.limits.memory).toBe(`${expected}Mi`);
     expect(c.resources.requests.memory).toBe(`${expected}Mi`);
     expect(c.resources.limits.cpu).toBe('2');
@@ -128,7 +135,14 @@ describe('memory from the documented worst case', () => {
       pglite: false,
     });
     expect(container(args).resources.limits.memory).toBe(`${expected}Mi`);
-    expect(container(['--set', 'secret.databaseUrl=postgres://db/x']).resources.limits.memory).toBe('1600Mi');
+    expect(container(['--set', 'secret.databaseUrl=postgres://db/x']).resources.limits.memory).toBe('2240Mi');
+    // separate workers: the API pods hold no job photos; fewer upload slots, less memory
+    expect(
+      container(['--set', 'secret.databaseUrl=postgres://db/x,worker.enabled=true,config.asyncUploadSlots=8'])
+        .resources.limits.memory,
+    ).toBe(
+      `${expectedMemoryMiB({ workers: 2, queue: 16, bodyBytes: 16 * 2 ** 20, pixels: 16_777_216, pglite: false, uploads: 8, jobs: 0 })}Mi`,
+    );
     // a queue of 0 counts as 0, not as the default
     expect(
       container(['--set', 'secret.databaseUrl=postgres://db/x,config.queueSize=0']).resources.limits.memory,

@@ -11,11 +11,11 @@ const promtool = (...args: string[]) =>
 describe('alert rules (promtool)', () => {
   it('promtool check rules accepts the rule file', () => {
     expect(promtool('check', 'rules', join(CHART_DIR, 'files/prometheus-rules.yaml'))).toContain(
-      'SUCCESS: 6 rules found',
+      'SUCCESS: 8 rules found',
     );
   });
 
-  it('promtool test rules: 1.5 % errors and p99 700 ms fire, 0.5 % and 200 ms do not', () => {
+  it('promtool test rules: 1.5 % errors, p99 700 ms, a 12-minute-old job and dead letters fire; healthy levels do not', () => {
     expect(promtool('test', 'rules', 'deploy/prometheus/rules.test.yaml')).toContain('SUCCESS');
   });
 
@@ -30,8 +30,15 @@ describe('alert rules (promtool)', () => {
         'ShelfWatchQueueRejecting',
         'ShelfWatchWorkersSaturated',
         'ShelfWatchPodNotReady',
+        'ShelfWatchAuditJobsStale',
+        'ShelfWatchAuditJobsDeadLettered',
       ]),
     );
+    // the job-age alert: the oldest queued job over 5 minutes, for 5 minutes
+    expect(rules.ShelfWatchAuditJobsStale?.expr).toMatch(
+      /shelfwatch_audit_job_oldest_age_seconds\) > 300\s*$/,
+    );
+    expect(rules.ShelfWatchAuditJobsStale?.for).toBe('5m');
   });
 
   it('extracts metric names from PromQL', () => {

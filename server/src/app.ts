@@ -6,8 +6,10 @@ import { registerImageBodyParser } from './http/image-input.js';
 import auditStore from './plugins/app/audit-store.js';
 import auth from './plugins/app/auth.js';
 import errorHandler from './plugins/app/error-handler.js';
+import jobQueue from './plugins/app/job-queue.js';
 import metrics from './plugins/app/metrics.js';
 import modelPool from './plugins/app/model-pool.js';
+import photoStore from './plugins/app/photo-store.js';
 import compress from './plugins/external/compress.js';
 import env from './plugins/external/env.js';
 import helmet from './plugins/external/helmet.js';
@@ -40,16 +42,24 @@ function trustProxy(value: Config['TRUST_PROXY_RESOLVED']) {
   return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
 }
 
+/**
+ * What a process serves: `api` (the HTTP API and the PWA, and the audit jobs too unless
+ * JOB_CONSUMERS=false) or `worker` (`shelfwatch worker`: audit jobs only, with health and metrics).
+ */
+export type AppRole = 'api' | 'worker';
+
 export interface BuildOptions {
   /** Settings; default: validated from `process.env`. */
   config?: Config;
+  /** @default 'api' */
+  role?: AppRole;
   /** pino options or false; default JSON logs at LOG_LEVEL. */
   logger?: boolean | Record<string, unknown>;
 }
 
 /**
  * Builds the app as a plugin tree: third-party plugins, then our decorators (metrics, auth, model
- * pool, audit store), then routes. Does not listen (server.ts does); the HTTP timeouts are set here,
+ * pool, audit store, photo store, job queue), then routes; a worker gets no API routes. Does not listen (server.ts does); the HTTP timeouts are set here,
  * on the server Fastify creates, so that every listening instance (tests too) has them.
  */
 export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -93,23 +103,29 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     if (request.raw.complete === false) reply.header('connection', 'close');
   });
 
+  const role = options.role ?? 'api';
   await app.register(env, { config });
   await app.register(metrics);
   await app.register(errorHandler);
-  // Early: a missing API_KEYS stops the start before the model loads.
-  await app.register(auth);
-  await app.register(helmet);
-  await app.register(compress);
-  await app.register(rateLimit);
-  await app.register(multipart);
-  await app.register(swagger);
-  registerImageBodyParser(app);
+  if (role === 'api') {
+    // Early: a missing API_KEYS stops the start before the model loads.
+    await app.register(auth);
+    await app.register(helmet);
+    await app.register(compress);
+    await app.register(rateLimit);
+    await app.register(multipart);
+    await app.register(swagger);
+    registerImageBodyParser(app);
+  }
 
   await app.register(modelPool);
   await app.register(auditStore);
+  await app.register(photoStore);
+  await app.register(jobQueue, { consumers: role === 'worker' || config.JOB_CONSUMERS });
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
+  if (role === 'worker') return app;
   await app.register(predictRoutes);
   await app.register(auditRoutes);
   await app.register(meRoutes);

@@ -11,6 +11,10 @@ import { Predictor } from './inference/predictor.js';
 
 const USAGE = `Usage: shelfwatch detect <photo> [--out annotated.png] [--conf ${DEFAULT_CONF}] [--iou ${DEFAULT_IOU}]
                         [--max-detections ${DEFAULT_MAX_DETECTIONS}] [--model file.onnx] [--json]
+       shelfwatch worker
+
+worker: runs audit jobs from the queue in the database (DATABASE_URL, required) with the server's
+settings (WORKERS, JOB_CONCURRENCY, ...), and serves only /health/* and /metrics on HOST:PORT.
 
 Detects the products on a shelf photo with the same pipeline as POST /predict and the PWA (sharp
 decode with EXIF rotation, the shared letterbox, tensor, post-processing and rows, onnxruntime-node
@@ -88,6 +92,16 @@ async function detect(args: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'detect') return detect(rest);
+  if (command === 'worker') {
+    if (rest.length > 0) fail(`worker takes no arguments (settings come from the environment)\n\n${USAGE}`);
+    if (!process.env.DATABASE_URL) {
+      fail(
+        'worker needs DATABASE_URL (PostgreSQL): an embedded PGlite database belongs to the API process, which then runs the jobs itself',
+      );
+    }
+    const { serve } = await import('./serve.js');
+    return serve('worker');
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;

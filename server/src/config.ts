@@ -106,6 +106,59 @@ export const EnvSchema = Type.Object({
   SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({ default: 5_000, minimum: 0 }),
   /** Longest wait for in-flight requests after the drain delay before exiting anyway, in ms. @default 30000 */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
+
+  // Asynchronous audits (POST /audits with `Prefer: respond-async`): a durable pg-boss queue on the
+  // audit database, photos kept as evidence.
+  /**
+   * Whether this API process also runs audit jobs (the embedded default and small installs); set
+   * false when `shelfwatch worker` processes run them. @default true
+   */
+  JOB_CONSUMERS: Type.Boolean({ default: true }),
+  /** Audit jobs one process runs at a time; 0 = WORKERS. @default 0 */
+  JOB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0, maximum: 256 }),
+  /**
+   * Attempts of a job that fails for a transient reason (503: queue full, timeout, worker died, database
+   * down) before it is dead-lettered and reads as `failed`. @default 4
+   */
+  JOB_MAX_ATTEMPTS: Type.Integer({ default: 4, minimum: 1, maximum: 20 }),
+  /** Delay before the first retry, in s; doubled (with jitter) each attempt, at most 60 s. @default 2 */
+  JOB_RETRY_DELAY_SECONDS: Type.Integer({ default: 2, minimum: 1, maximum: 3_600 }),
+  /**
+   * A running job's heartbeat interval, in s: a job whose process died (SIGKILL, node lost) is retried
+   * once its heartbeat is this old and the supervisor has looked (JOB_SUPERVISE_SECONDS). @default 10
+   */
+  JOB_HEARTBEAT_SECONDS: Type.Integer({ default: 10, minimum: 10, maximum: 600 }),
+  /** How often pg-boss's supervisor looks for jobs of dead processes and expired jobs, in s. @default 10 */
+  JOB_SUPERVISE_SECONDS: Type.Integer({ default: 10, minimum: 1, maximum: 600 }),
+  /**
+   * Jobs queued or running beyond which `POST /audits` with `Prefer: respond-async` answers 503
+   * QUEUE_FULL (each holds a photo in the database). @default 10000
+   */
+  JOB_QUEUE_LIMIT: Type.Integer({ default: 10_000, minimum: 1 }),
+  /**
+   * Asynchronous uploads being received and stored at once, counted before their body is read; each
+   * can hold a MAX_BODY_BYTES body in memory. Beyond it 503 QUEUE_FULL + Retry-After. @default 32
+   */
+  ASYNC_UPLOAD_SLOTS: Type.Integer({ default: 32, minimum: 1, maximum: 1_024 }),
+  /** PostgreSQL schema of pg-boss's tables (PGlite too). @default 'pgboss' */
+  JOB_SCHEMA: Type.String({ default: 'pgboss', pattern: '^[a-z_][a-z0-9_]{0,62}$' }),
+  /** Where audit photos are kept: `postgres` (a bytea table in the audit database) or `s3`. @default 'postgres' */
+  PHOTO_STORE: Type.Union([Type.Literal('postgres'), Type.Literal('s3')], { default: 'postgres' }),
+  /**
+   * Days an audit photo is kept (then deleted, hourly; the audit stays); 0 = forever. Photos of jobs
+   * still queued or running are never deleted. @default 90
+   */
+  PHOTO_RETENTION_DAYS: Type.Integer({ default: 90, minimum: 0, maximum: 36_500 }),
+  /** S3 bucket of the photos (PHOTO_STORE=s3); credentials come from the AWS SDK's default chain (IRSA). */
+  S3_BUCKET: Type.String({ default: '' }),
+  /** Key prefix of the photos in S3_BUCKET. @default 'photos/' */
+  S3_PREFIX: Type.String({ default: 'photos/' }),
+  /** AWS region of S3_BUCKET; empty = the SDK's default (AWS_REGION). */
+  S3_REGION: Type.String({ default: '' }),
+  /** S3-compatible endpoint (MinIO, Ceph), empty = AWS. */
+  S3_ENDPOINT: Type.String({ default: '' }),
+  /** Path-style bucket addressing (most S3-compatible servers need it). @default false */
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: false }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -122,6 +175,8 @@ export interface Config extends Env {
   WORKERS_RESOLVED: number;
   /** TRUST_PROXY as Fastify's `trustProxy`: false, a hop count or a list of addresses/CIDRs. */
   TRUST_PROXY_RESOLVED: false | number | string[];
+  /** JOB_CONCURRENCY after `0 = WORKERS`. */
+  JOB_CONCURRENCY_RESOLVED: number;
 }
 
 const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -172,6 +227,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.DEV_MODE && env.NODE_ENV === 'production') {
     throw new Error('DEV_MODE is set together with NODE_ENV=production; refusing to start');
   }
+  if (!parsed.JOB_CONSUMERS && !parsed.DATABASE_URL) {
+    throw new Error(
+      'JOB_CONSUMERS=false needs DATABASE_URL: with embedded PGlite only this process can run the audit jobs (shelfwatch worker cannot reach its database)',
+    );
+  }
+  if (parsed.PHOTO_STORE === 's3' && !parsed.S3_BUCKET) {
+    throw new Error('PHOTO_STORE=s3 needs S3_BUCKET (and AWS credentials from the default chain)');
+  }
   const webDefault = resolve(APP_ROOT, 'web/dist');
   const webRoot = parsed.WEB_ROOT ? resolve(parsed.WEB_ROOT) : existsSync(webDefault) ? webDefault : null;
   const workers =
@@ -185,5 +248,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     DATA_DIR_RESOLVED: parsed.DATA_DIR ? resolve(parsed.DATA_DIR) : resolve(APP_ROOT, '.data/pglite'),
     WORKERS_RESOLVED: workers,
     TRUST_PROXY_RESOLVED: parseTrustProxy(parsed.TRUST_PROXY),
+    JOB_CONCURRENCY_RESOLVED: parsed.JOB_CONCURRENCY > 0 ? parsed.JOB_CONCURRENCY : workers,
   };
 }

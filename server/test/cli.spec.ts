@@ -61,3 +61,17 @@ describe('shelfwatch detect', () => {
     await expect(run(process.execPath, [CLI, 'frobnicate'])).rejects.toMatchObject({ code: 2 });
   });
 });
+
+describe('shelfwatch worker', () => {
+  it('refuses to start without DATABASE_URL, or with arguments, saying why', async () => {
+    const env = { ...process.env, DATABASE_URL: '' };
+    await expect(run(process.execPath, [CLI, 'worker'], { env })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('worker needs DATABASE_URL'),
+    });
+    await expect(run(process.execPath, [CLI, 'worker', '--now'], { env })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('worker takes no arguments'),
+    });
+  });
+});

@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ApiKeyRing, DEV_API_KEY, mayAccessStore, sha256Hex } from '../src/auth/api-keys.js';
 import { FailureThrottle } from '../src/auth/failure-throttle.js';
 import { loadConfig, parseTrustProxy } from '../src/config.js';
+import { prefersRespondAsync } from '../src/http/prefer.js';
 import { checkExif, inspectImage, readImageHeader, sniffImageFormat } from '../src/inference/image-checks.js';
 import { resolveModelPath } from '../src/inference/model-files.js';
+import { imageContentType } from '../src/photos/photo-store.js';
 import { causeChain } from '../src/plugins/app/error-handler.js';
 import { exifLoopJpeg } from './helpers/images.js';
 
@@ -72,6 +74,63 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ INTRA_OP_THREADS: '0' })).toThrow(/INTRA_OP_THREADS/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe('asynchronous audit settings', () => {
+  it('defaults: jobs in-process, as many at a time as workers, photos in PostgreSQL for 90 days', () => {
+    const c = loadConfig({ WORKERS: '3' });
+    expect(c).toMatchObject({
+      JOB_CONSUMERS: true,
+      JOB_CONCURRENCY_RESOLVED: 3,
+      JOB_MAX_ATTEMPTS: 4,
+      ASYNC_UPLOAD_SLOTS: 32,
+      JOB_QUEUE_LIMIT: 10_000,
+      JOB_SCHEMA: 'pgboss',
+      PHOTO_STORE: 'postgres',
+      PHOTO_RETENTION_DAYS: 90,
+    });
+    expect(loadConfig({ JOB_CONCURRENCY: '5' }).JOB_CONCURRENCY_RESOLVED).toBe(5);
+  });
+
+  it('refuses S3 without a bucket, jobs nobody runs, a heartbeat pg-boss cannot keep, an odd schema name', () => {
+    expect(() => loadConfig({ PHOTO_STORE: 's3' })).toThrow(/S3_BUCKET/);
+    // with embedded PGlite nothing else could run the jobs
+    expect(() => loadConfig({ JOB_CONSUMERS: 'false' })).toThrow(/JOB_CONSUMERS=false needs DATABASE_URL/);
+    expect(loadConfig({ JOB_CONSUMERS: 'false', DATABASE_URL: 'postgres://db/x' }).JOB_CONSUMERS).toBe(false);
+    expect(loadConfig({ PHOTO_STORE: 's3', S3_BUCKET: 'b' }).PHOTO_STORE).toBe('s3');
+    expect(() => loadConfig({ PHOTO_STORE: 'disk' })).toThrow(/PHOTO_STORE/);
+    expect(() => loadConfig({ JOB_HEARTBEAT_SECONDS: '5' })).toThrow(/JOB_HEARTBEAT_SECONDS/);
+    expect(() => loadConfig({ JOB_SCHEMA: 'pg boss; drop' })).toThrow(/JOB_SCHEMA/);
+    expect(() => loadConfig({ JOB_MAX_ATTEMPTS: '0' })).toThrow(/JOB_MAX_ATTEMPTS/);
+  });
+
+  it('reads respond-async among the preferences of a Prefer header (RFC 7240)', () => {
+    for (const yes of [
+      'respond-async',
+      'Respond-Async',
+      'wait=10, respond-async',
+      'respond-async; x=1',
+      ' respond-async ',
+    ])
+      expect(prefersRespondAsync(yes), yes).toBe(true);
+    for (const no of [
+      undefined,
+      '',
+      'wait=10',
+      'return=minimal',
+      'respond-asynchronously',
+      'x=respond-async',
+    ])
+      expect(prefersRespondAsync(no), String(no)).toBe(false);
+  });
+
+  it('serves kept photos with the type their magic bytes name', async () => {
+    const img = sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } });
+    expect(imageContentType(await img.clone().jpeg().toBuffer())).toBe('image/jpeg');
+    expect(imageContentType(await img.clone().png().toBuffer())).toBe('image/png');
+    expect(imageContentType(await img.clone().webp().toBuffer())).toBe('image/webp');
+    expect(imageContentType(Buffer.from('GIF89a....'))).toBe('application/octet-stream');
   });
 });
 

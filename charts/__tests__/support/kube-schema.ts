@@ -3,13 +3,14 @@ type ModelClass = new (data: object) => Validatable;
 
 /**
  * The package holding the generated model (and its JSON schema validator) for an apiVersion:
- * Kubernetes' own OpenAPI for built-in groups, the CRDs' OpenAPI for prometheus-operator and Argo CD.
+ * Kubernetes' own OpenAPI for built-in groups, the CRDs' OpenAPI for prometheus-operator, Argo CD and KEDA.
  */
 function modulePath(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   if (group === 'monitoring.coreos.com')
     return `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`;
   if (group === 'argoproj.io') return `@kubernetes-models/argo-cd/${apiVersion}/${kind}`;
+  if (group === 'keda.sh') return `@kubernetes-models/keda/${apiVersion}/${kind}`;
   return group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
 }
 

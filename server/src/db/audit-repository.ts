@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Detection, ShelfRow } from '@shelfwatch/shared';
-import type { SqlClient } from './sql-client.js';
+import type { Detection, PredictResult, ShelfRow } from '@shelfwatch/shared';
+import type { SqlClient, SqlRunner } from './sql-client.js';
 
 /** A stored audit as the API returns it. */
 export interface AuditRecord {
@@ -20,6 +20,34 @@ export interface AuditRecord {
 export interface NewAudit extends Omit<AuditRecord, 'id' | 'createdAt'> {
   apiKeyName: string;
   idempotencyKey: string | null;
+  /** The stored photo (photos.id), if one was kept. */
+  photoId?: string | null;
+  /** The asynchronous job that produced it; at most one audit per job. */
+  jobId?: string | null;
+}
+
+/**
+ * The audit of one prediction: what the synchronous route and an audit job both store.
+ * @param fields who stored it and about what; `sha256` is the photo's
+ */
+export function newAudit(
+  result: PredictResult,
+  fields: Pick<
+    NewAudit,
+    'storeId' | 'aisle' | 'note' | 'apiKeyName' | 'idempotencyKey' | 'photoId' | 'jobId'
+  > & {
+    sha256: string;
+  },
+): NewAudit {
+  const { sha256, ...rest } = fields;
+  return {
+    ...rest,
+    model: result.model,
+    count: result.count,
+    rows: result.shelf.rows,
+    detections: result.detections,
+    image: { width: result.image.width, height: result.image.height, sha256 },
+  };
 }
 
 interface AuditRow {
@@ -62,8 +90,12 @@ export class AuditRepository {
   constructor(private readonly db: SqlClient) {}
 
   /** The record an API key already stored under an idempotency key, if any. */
-  async findByIdempotencyKey(apiKeyName: string, key: string): Promise<AuditRecord | null> {
-    const { rows } = await this.db.query<AuditRow>(
+  async findByIdempotencyKey(
+    apiKeyName: string,
+    key: string,
+    runner: SqlRunner = this.db,
+  ): Promise<AuditRecord | null> {
+    const { rows } = await runner.query<AuditRow>(
       `SELECT ${COLUMNS} FROM audits WHERE api_key_name = $1 AND idempotency_key = $2`,
       [apiKeyName, key],
     );
@@ -72,14 +104,20 @@ export class AuditRepository {
 
   /**
    * Stores an audit. With an idempotency key already used by the same API key (a concurrent retry),
-   * nothing is inserted and the first record comes back with `created: false`.
+   * or a job that already stored its audit, nothing is inserted and the first record comes back with
+   * `created: false`.
+   * @param runner a transaction to write in (default: the pool)
    */
-  async insert(audit: NewAudit): Promise<{ record: AuditRecord; created: boolean }> {
-    const { rows } = await this.db.query<AuditRow>(
+  async insert(
+    audit: NewAudit,
+    runner: SqlRunner = this.db,
+  ): Promise<{ record: AuditRecord; created: boolean }> {
+    // No conflict target: either unique constraint (idempotency key, job id) makes it a twin.
+    const { rows } = await runner.query<AuditRow>(
       `INSERT INTO audits (id, store_id, aisle, note, api_key_name, idempotency_key, model_name, model_version,
-         image_sha256, image_width, image_height, count, rows, detections)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb)
-       ON CONFLICT ON CONSTRAINT audits_idempotency DO NOTHING
+         image_sha256, image_width, image_height, count, rows, detections, photo_id, job_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16)
+       ON CONFLICT DO NOTHING
        RETURNING ${COLUMNS}`,
       [
         randomUUID(),
@@ -96,14 +134,28 @@ export class AuditRepository {
         audit.count,
         JSON.stringify(audit.rows),
         JSON.stringify(audit.detections),
+        audit.photoId ?? null,
+        audit.jobId ?? null,
       ],
     );
     if (rows[0]) return { record: toRecord(rows[0]), created: true };
-    const existing = audit.idempotencyKey
-      ? await this.findByIdempotencyKey(audit.apiKeyName, audit.idempotencyKey)
-      : null;
-    if (!existing) throw new Error('audit insert returned no row and no idempotent twin');
-    return { record: existing, created: false };
+    const { rows: twins } = await runner.query<AuditRow>(
+      `SELECT ${COLUMNS} FROM audits
+       WHERE (api_key_name = $1 AND idempotency_key = $2) OR job_id = $3
+       ORDER BY (job_id = $3) DESC NULLS LAST LIMIT 1`,
+      [audit.apiKeyName, audit.idempotencyKey, audit.jobId ?? null],
+    );
+    if (!twins[0]) throw new Error('audit insert returned no row and no idempotent twin');
+    return { record: toRecord(twins[0]), created: false };
+  }
+
+  /** The photo kept for an audit (photos.id), or null: none stored, or past its retention. */
+  async photoId(auditId: string): Promise<{ storeId: string; photoId: string | null } | null> {
+    const { rows } = await this.db.query<{ store_id: string; photo_id: string | null }>(
+      'SELECT store_id, photo_id FROM audits WHERE id = $1',
+      [auditId],
+    );
+    return rows[0] ? { storeId: rows[0].store_id, photoId: rows[0].photo_id } : null;
   }
 
   async get(id: string): Promise<AuditRecord | null> {

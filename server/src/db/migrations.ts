@@ -27,6 +27,52 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX audits_store_created ON audits (store_id, created_at DESC, id DESC);
     `,
   },
+  {
+    version: 2,
+    name: 'photos and audit jobs',
+    // photos: every audit's photo, kept as evidence for PHOTO_RETENTION_DAYS (bytes in `data` for the
+    // PostgreSQL store, in S3 under the id otherwise). audit_jobs: one row per asynchronous submit, the
+    // idempotency record and the status clients poll; its photo has the job's id. audits.job_id is
+    // unique, so a job that runs twice (a worker presumed dead that was not) still stores one audit.
+    // Photo bytes are stored out of line uncompressed (STORAGE EXTERNAL): JPEG does not compress, and
+    // TOAST's attempt cost ~5 ms per 500 KB upload. photo_id is checked at commit: an audit is inserted first (it may turn out to be a twin), then
+    // its photo.
+    sql: `
+      CREATE TABLE photos (
+        id           uuid PRIMARY KEY,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        store_id     text NOT NULL,
+        content_type text NOT NULL,
+        byte_size    integer NOT NULL,
+        sha256       char(64) NOT NULL,
+        location     text NOT NULL CHECK (location IN ('postgres', 's3')),
+        data         bytea
+      );
+      ALTER TABLE photos ALTER COLUMN data SET STORAGE EXTERNAL;
+      CREATE INDEX photos_created ON photos (created_at);
+      CREATE TABLE audit_jobs (
+        id              uuid PRIMARY KEY,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        status          text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        store_id        text NOT NULL,
+        aisle           text NOT NULL,
+        note            text,
+        api_key_name    text NOT NULL,
+        idempotency_key text,
+        image_sha256    char(64) NOT NULL,
+        options         jsonb NOT NULL,
+        attempts        integer NOT NULL DEFAULT 0,
+        audit_id        uuid REFERENCES audits (id),
+        error_code      text,
+        error_message   text,
+        CONSTRAINT audit_jobs_idempotency UNIQUE (api_key_name, idempotency_key)
+      );
+      CREATE INDEX audit_jobs_pending ON audit_jobs (created_at) WHERE status IN ('queued', 'running');
+      ALTER TABLE audits ADD COLUMN photo_id uuid REFERENCES photos (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED;
+      ALTER TABLE audits ADD COLUMN job_id uuid UNIQUE
+    `,
+  },
 ];
 
 /** Arbitrary constant naming the advisory lock that serialises migrations across replicas. */

@@ -9,6 +9,8 @@ export interface SqlRunner {
 
 export interface SqlClient extends SqlRunner {
   kind: 'postgres' | 'pglite';
+  /** The embedded instance (PGlite only): pg-boss runs on it through its own adapter. */
+  pglite?: PGlite;
   /** Runs `fn` in one transaction on one connection. */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function createPgliteClient(dataDir: string): Promise<SqlClient> {
   const db = await PGlite.create(dataDir);
   return {
     kind: 'pglite',
+    pglite: db,
     query: async (text, params) => db.query(text, params) as never,
     transaction: (fn) =>
       db.transaction((tx) => fn({ query: async (text, params) => tx.query(text, params) as never })),

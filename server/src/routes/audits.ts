@@ -1,10 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mayAccessStore, sha256Hex } from '../auth/api-keys.js';
+import { newAudit } from '../db/audit-repository.js';
+import type { AuditJob as Job } from '../db/job-repository.js';
 import { ApiError } from '../errors.js';
 import { readImageInput, requireImageContentType } from '../http/image-input.js';
-import { AuditFields, AuditList, AuditListQuery, AuditParams, AuditRecord } from '../schemas/audits.js';
+import { prefersRespondAsync } from '../http/prefer.js';
+import { transactionKeepingPhotos } from '../photos/photo-store.js';
+import {
+  AuditFields,
+  AuditJobParams,
+  AuditJobResponse,
+  AuditList,
+  AuditListQuery,
+  AuditParams,
+  AuditRecord,
+} from '../schemas/audits.js';
 import { errorResponses, IMAGE_CONSUMES, ThresholdQuery } from '../schemas/common.js';
 
 const AuditCreateQuery = Type.Object(
@@ -22,7 +35,7 @@ const AuditInput = Type.Object(
 );
 /** The text fields a multipart `POST /audits` may carry (beside the file field `image`). */
 const MULTIPART_FIELDS = ['storeId', 'aisle', 'note'] as const;
-const IdempotencyHeaders = Type.Object({
+const AuditCreateHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({
       minLength: 1,
@@ -31,7 +44,42 @@ const IdempotencyHeaders = Type.Object({
       description: 'printable ASCII',
     }),
   ),
+  prefer: Type.Optional(
+    Type.String({
+      maxLength: 256,
+      pattern: '^[\\x20-\\x7e]*$',
+      description: '`respond-async`: answer 202 with a job at once, the audit is made by a worker (RFC 7240)',
+    }),
+  ),
 });
+
+/** The job as clients see it: `auditId` once done, `error` once failed. */
+function jobView(job: Job): typeof AuditJobResponse.static {
+  return {
+    job: {
+      id: job.id,
+      status: job.status,
+      createdAt: job.createdAt,
+      updatedAt: job.updatedAt,
+      storeId: job.storeId,
+      aisle: job.aisle,
+      idempotencyKey: job.idempotencyKey,
+      image: { sha256: job.sha256 },
+      attempts: job.attempts,
+      ...(job.auditId ? { auditId: job.auditId } : {}),
+      ...(job.status === 'failed' && job.error ? { error: job.error } : {}),
+    },
+  };
+}
+
+/** The `Prefer` header (Node joins repeated ones with ", "), before the schema has checked it. */
+function preferHeader(request: FastifyRequest): string | undefined {
+  const value = request.headers.prefer;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Seconds a client should wait before polling a job again. */
+const POLL_AFTER_SECONDS = '1';
 
 /** Stored, audited counts: the system of record. Every route needs `Authorization: Bearer <api key>`. */
 export default async function auditRoutes(app: FastifyInstance) {
@@ -41,23 +89,35 @@ export default async function auditRoutes(app: FastifyInstance) {
   const security = [{ apiKey: [] }];
   const rateLimit = app.rateLimits.perKey;
 
-  app.post<{ Querystring: typeof AuditCreateQuery.static; Headers: typeof IdempotencyHeaders.static }>(
+  app.post<{ Querystring: typeof AuditCreateQuery.static; Headers: typeof AuditCreateHeaders.static }>(
     '/audits',
     {
       schema: {
         summary: 'Run detection on a photo and store the count as an audit',
         description:
           'Image as raw body (storeId, aisle, note in the query) or multipart (field image plus text fields). ' +
-          'A retry with the same Idempotency-Key returns the first record (header Idempotency-Replayed: true).',
+          'A retry with the same Idempotency-Key returns the first record (header Idempotency-Replayed: true). ' +
+          'With `Prefer: respond-async`: 202 at once with a job (Location: /audits/jobs/{jobId}) that a worker ' +
+          'turns into the audit; the same Idempotency-Key returns the same job. Errors the image itself causes ' +
+          '(415, 413, 422) then end the job as failed with that code instead of answering the submit.',
         security,
         consumes: IMAGE_CONSUMES,
         querystring: AuditCreateQuery,
-        headers: IdempotencyHeaders,
-        response: { 201: AuditRecord, ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503) },
+        headers: AuditCreateHeaders,
+        response: {
+          201: AuditRecord,
+          202: AuditJobResponse,
+          ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+        },
       },
       bodyLimit: app.config.MAX_BODY_BYTES,
       onRequest: requireImageContentType,
-      preParsing: app.inference.admit,
+      // Both admissions come before the body is read: the inference queue for a synchronous audit,
+      // the upload slots and the job backlog for an asynchronous one.
+      preParsing: (request: FastifyRequest, reply: FastifyReply) =>
+        prefersRespondAsync(preferHeader(request))
+          ? app.jobs.admit(request, reply)
+          : app.inference.admit(request, reply),
       config: { rateLimit },
     },
     async (request, reply) => {
@@ -75,6 +135,27 @@ export default async function auditRoutes(app: FastifyInstance) {
       if (!mayAccessStore(key, input.storeId)) throw new ApiError('FORBIDDEN_STORE');
       const sha256 = sha256Hex(image);
       const idempotencyKey = request.headers['idempotency-key'] ?? null;
+      // Echoed so that a client can tell our answer from a captive portal's.
+      if (idempotencyKey) reply.header('idempotency-key', idempotencyKey);
+      if (prefersRespondAsync(preferHeader(request))) {
+        const { job, replayed } = await app.jobs.submit({
+          apiKeyName: key.name,
+          idempotencyKey,
+          storeId: input.storeId,
+          aisle: input.aisle,
+          note: input.note ?? null,
+          options: { conf, iou, maxDetections },
+          image,
+          sha256,
+        });
+        if (replayed) reply.header('idempotency-replayed', 'true');
+        return reply
+          .code(202)
+          .header('preference-applied', 'respond-async')
+          .header('location', `/audits/jobs/${job.id}`)
+          .header('retry-after', POLL_AFTER_SECONDS)
+          .send(jobView(job));
+      }
       const replay = (record: typeof AuditRecord.static) => {
         if (
           record.image.sha256 !== sha256 ||
@@ -90,17 +171,23 @@ export default async function auditRoutes(app: FastifyInstance) {
         if (existing) return replay(existing);
       }
       const result = await app.inference.predict(image, { conf, iou, maxDetections }, request.inferenceSlot!);
-      const { record, created } = await app.audits.insert({
-        storeId: input.storeId,
-        aisle: input.aisle,
-        note: input.note ?? null,
-        model: result.model,
-        count: result.count,
-        rows: result.shelf.rows,
-        detections: result.detections,
-        image: { ...result.image, sha256 },
-        apiKeyName: key.name,
-        idempotencyKey,
+      const photoId = randomUUID();
+      // The audit and its photo in one transaction; a twin (a concurrent retry) keeps no second photo.
+      const { record, created } = await transactionKeepingPhotos(app.db, app.photos, async (tx, keep) => {
+        const stored = await app.audits.insert(
+          newAudit(result, {
+            storeId: input.storeId,
+            aisle: input.aisle,
+            note: input.note ?? null,
+            apiKeyName: key.name,
+            idempotencyKey,
+            sha256,
+            photoId,
+          }),
+          tx,
+        );
+        if (stored.created) await keep({ id: photoId, storeId: input.storeId, bytes: image, sha256 });
+        return stored;
       });
       if (!created) return replay(record);
       app.metrics.auditsCreated.inc();
@@ -149,6 +236,65 @@ export default async function auditRoutes(app: FastifyInstance) {
       if (!record || !mayAccessStore(request.apiKey!, record.storeId))
         throw new ApiError('NOT_FOUND', 'Audit not found.');
       return record;
+    },
+  );
+
+  app.get<{ Params: typeof AuditParams.static }>(
+    '/audits/:id/photo',
+    {
+      schema: {
+        summary: 'The photo an audit was made from, as uploaded (kept for PHOTO_RETENTION_DAYS)',
+        security,
+        params: AuditParams,
+        querystring: Type.Object({}, { additionalProperties: false }),
+        produces: ['image/jpeg', 'image/png', 'image/webp'],
+        response: {
+          200: Type.String({ format: 'binary', description: 'the photo bytes' }),
+          ...errorResponses(400, 401, 404, 429),
+        },
+      },
+      config: { rateLimit },
+    },
+    async (request, reply) => {
+      const audit = await app.audits.photoId(request.params.id.toLowerCase());
+      if (!audit || !mayAccessStore(request.apiKey!, audit.storeId))
+        throw new ApiError('NOT_FOUND', 'Audit not found.');
+      const photo = audit.photoId ? await app.photos.get(audit.photoId) : null;
+      if (!photo)
+        throw new ApiError(
+          'NOT_FOUND',
+          'The photo of this audit is not kept (past its retention, or stored before photos were).',
+        );
+      return reply
+        .type(photo.contentType)
+        .header('cache-control', 'private, max-age=86400, immutable')
+        .header('content-disposition', `inline; filename="audit-${request.params.id.toLowerCase()}"`)
+        .header('etag', `"${photo.sha256}"`)
+        .send(photo.bytes);
+    },
+  );
+
+  app.get<{ Params: typeof AuditJobParams.static }>(
+    '/audits/jobs/:jobId',
+    {
+      schema: {
+        summary: 'An asynchronous audit: queued, running, done (auditId) or failed (error)',
+        security,
+        params: AuditJobParams,
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: AuditJobResponse, ...errorResponses(400, 401, 404, 429) },
+      },
+      config: { rateLimit },
+    },
+    async (request, reply) => {
+      const job = await app.jobs.repository.get(request.params.jobId.toLowerCase());
+      // Another store's job reads as absent, like its audits.
+      if (!job || !mayAccessStore(request.apiKey!, job.storeId))
+        throw new ApiError('NOT_FOUND', 'Job not found.');
+      if (job.status === 'queued' || job.status === 'running')
+        reply.header('retry-after', POLL_AFTER_SECONDS);
+      else if (job.auditId) reply.header('content-location', `/audits/${job.auditId}`);
+      return jobView(job);
     },
   );
 }

@@ -5,6 +5,7 @@ const Checks = Type.Object({
   model: Type.Boolean(),
   workers: Type.Integer(),
   database: Type.Boolean(),
+  queue: Type.Boolean(),
   shuttingDown: Type.Boolean(),
 });
 const Ready = Type.Object({ status: Type.String(), checks: Checks });
@@ -52,14 +53,16 @@ export default async function healthRoutes(app: FastifyInstance) {
         model: serving,
         workers: app.inference.pool.threads.length,
         database,
+        queue: app.jobs.isReady(),
         shuttingDown: app.shuttingDown,
       };
-      if (checks.model && checks.workers > 0 && database && !app.shuttingDown)
+      if (checks.model && checks.workers > 0 && database && checks.queue && !app.shuttingDown)
         return { status: 'ok', checks };
       const failing = Object.entries({
         model: checks.model,
         workers: checks.workers > 0,
         database,
+        queue: checks.queue,
         running: !app.shuttingDown,
       })
         .filter(([, ok]) => !ok)

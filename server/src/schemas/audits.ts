@@ -63,3 +63,37 @@ export const AuditParams = Type.Object(
 );
 
 export const AuditList = Type.Object({ items: Type.Array(AuditRecord) });
+
+const CANONICAL_UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+export const AuditJobParams = Type.Object(
+  { jobId: Type.String({ pattern: CANONICAL_UUID, description: 'job id (UUID)' }) },
+  { additionalProperties: false },
+);
+
+/** An asynchronous audit as clients poll it (`GET /audits/jobs/{jobId}`, and the 202 of a submit). */
+export const AuditJob = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: Type.Union(
+    [Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')],
+    { description: 'queued (waiting, or waiting for a retry), running, done (auditId) or failed (error)' },
+  ),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  storeId: Type.String(),
+  aisle: Type.String(),
+  idempotencyKey: Type.Union([Type.String(), Type.Null()], {
+    description: 'the Idempotency-Key it was submitted with',
+  }),
+  image: Type.Object({ sha256: Type.String({ description: 'SHA-256 of the uploaded photo' }) }),
+  attempts: Type.Integer({ minimum: 0, description: 'times a worker started it' }),
+  auditId: Type.Optional(Type.String({ format: 'uuid', description: 'the stored audit, when done' })),
+  error: Type.Optional(
+    Type.Object(
+      { code: Type.String(), message: Type.String() },
+      { description: 'why it failed: the code the synchronous route would answer with' },
+    ),
+  ),
+});
+
+export const AuditJobResponse = Type.Object({ job: AuditJob });

@@ -18,7 +18,7 @@ beforeAll(async () => {
   const overrides: Record<string, string> = {};
   if (usePostgres) {
     const schema = await createTestSchema();
-    overrides.DATABASE_URL = schema.url;
+    Object.assign(overrides, schema.env);
     drop = schema.drop;
   }
   ({ app, close } = await buildTestApp(overrides));

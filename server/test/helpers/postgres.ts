@@ -19,10 +19,17 @@ export async function postgresReachable(): Promise<boolean> {
 
 /**
  * A fresh schema for one test run, so runs never see each other's rows. The returned URL makes
- * every pooled connection use it (`options=-c search_path=...`); `drop` removes it.
+ * every pooled connection use it (`options=-c search_path=...`); `jobSchema` is a name for
+ * pg-boss's own schema (JOB_SCHEMA), which pg-boss creates; `drop` removes both.
  */
-export async function createTestSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestSchema(): Promise<{
+  url: string;
+  jobSchema: string;
+  env: { DATABASE_URL: string; JOB_SCHEMA: string };
+  drop: () => Promise<void>;
+}> {
   const schema = `shelfwatch_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const jobSchema = `${schema}_boss`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
@@ -31,10 +38,13 @@ export async function createTestSchema(): Promise<{ url: string; drop: () => Pro
   url.searchParams.set('options', `-c search_path=${schema}`);
   return {
     url: url.toString(),
+    jobSchema,
+    env: { DATABASE_URL: url.toString(), JOB_SCHEMA: jobSchema },
     drop: async () => {
       const c = new pg.Client({ connectionString: TEST_PG_URL });
       await c.connect();
       await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.query(`DROP SCHEMA IF EXISTS ${jobSchema} CASCADE`);
       await c.end();
     },
   };

@@ -44,19 +44,21 @@ function baseEnv(dataDir: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts the built server with `env` over the test defaults (a value `undefined` removes a
- * variable). With `waitReady`, resolves once `/health/ready` is 200; otherwise once it listens
- * or exits (for start-up refusals, read `exited` and `logs()`).
+ * Starts the built server (or, with `worker`, `shelfwatch worker`: audit jobs only, health and
+ * metrics on its port) with `env` over the test defaults (a value `undefined` removes a variable).
+ * With `waitReady`, resolves once `/health/ready` is 200; otherwise once it listens or exits (for
+ * start-up refusals, read `exited` and `logs()`).
  */
 export async function spawnServer(
   env: Record<string, string | undefined> = {},
-  { waitReady = true }: { waitReady?: boolean } = {},
+  { waitReady = true, worker = false }: { waitReady?: boolean; worker?: boolean } = {},
 ): Promise<SpawnedServer> {
   ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'shelfwatch-spawn-'));
   const merged = { ...baseEnv(dataDir), ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  const child = spawn(process.execPath, [resolve(SERVER_DIR, 'dist/server.js')], {
+  const entry = worker ? ['dist/cli.js', 'worker'] : ['dist/server.js'];
+  const child = spawn(process.execPath, [resolve(SERVER_DIR, entry[0]!), ...entry.slice(1)], {
     env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

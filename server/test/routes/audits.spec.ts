@@ -39,7 +39,7 @@ describe.each(backends)('audits on $name', ({ name, enabled }) => {
     const overrides: Record<string, string> = {};
     if (name.startsWith('PostgreSQL')) {
       const schema = await createTestSchema();
-      overrides.DATABASE_URL = schema.url;
+      Object.assign(overrides, schema.env);
       dropSchema = schema.drop;
     }
     ({ app, close } = await buildTestApp(overrides));

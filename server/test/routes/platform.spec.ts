@@ -37,7 +37,7 @@ describe('health', () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({
       status: 'ok',
-      checks: { model: true, workers: 1, database: true, shuttingDown: false },
+      checks: { model: true, workers: 1, database: true, queue: true, shuttingDown: false },
     });
   });
 
@@ -84,6 +84,15 @@ describe('metrics', () => {
       '# TYPE shelfwatch_requests_rejected_total counter',
       '# TYPE shelfwatch_request_errors_total counter',
       '# TYPE shelfwatch_audits_created_total counter',
+      'shelfwatch_audit_jobs{status="queued"} 0',
+      'shelfwatch_audit_jobs{status="running"} 0',
+      'shelfwatch_audit_job_oldest_age_seconds 0',
+      '# TYPE shelfwatch_audit_jobs_accepted_total counter',
+      '# TYPE shelfwatch_audit_jobs_finished_total counter',
+      '# TYPE shelfwatch_audit_job_retries_total counter',
+      '# TYPE shelfwatch_audit_jobs_dead_lettered_total counter',
+      '# TYPE shelfwatch_audit_job_duration_seconds histogram',
+      '# TYPE shelfwatch_audit_job_latency_seconds histogram',
       'shelfwatch_model_info{name="',
       'process_cpu_seconds_total',
       'nodejs_eventloop_lag_seconds',
@@ -97,7 +106,16 @@ describe('docs, headers, request ids', () => {
   it('serves OpenAPI generated from the route schemas', async () => {
     const spec = (await app.inject('/docs/json')).json();
     expect(spec.openapi).toMatch(/^3\./);
-    for (const path of ['/predict', '/audits', '/audits/{id}', '/health/live', '/health/ready', '/metrics']) {
+    for (const path of [
+      '/predict',
+      '/audits',
+      '/audits/{id}',
+      '/audits/{id}/photo',
+      '/audits/jobs/{jobId}',
+      '/health/live',
+      '/health/ready',
+      '/metrics',
+    ]) {
       expect(Object.keys(spec.paths), path).toContain(path);
     }
     const predicted = spec.paths['/predict'].post.responses['200'].content['application/json'].schema;
@@ -109,6 +127,21 @@ describe('docs, headers, request ids', () => {
       'image/webp',
       'multipart/form-data',
     ]);
+    // The asynchronous contract (issue 13): 202 with a job, the Prefer header, the job and photo routes.
+    const create = spec.paths['/audits'].post;
+    const job = create.responses['202'].content['application/json'].schema.properties.job;
+    expect(
+      job.properties.status.anyOf.map((s: { const?: string; enum?: string[] }) => s.const ?? s.enum?.[0]),
+    ).toEqual(['queued', 'running', 'done', 'failed']);
+    expect(create.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`)).toContain(
+      'header:prefer',
+    );
+    expect(Object.keys(spec.paths['/audits/jobs/{jobId}'].get.responses)).toEqual(
+      expect.arrayContaining(['200', '404']),
+    );
+    expect(Object.keys(spec.paths['/audits/{id}/photo'].get.responses['200'].content)).toContain(
+      'image/jpeg',
+    );
     expect((await app.inject('/docs')).statusCode).toBeLessThan(400);
   });
 

@@ -95,6 +95,10 @@ export const CLIENT_MESSAGES: Record<string, Entry> = {
     text: 'No connection to the server. The audit is kept and sent when you are back online.',
     action: 'wait',
   },
+  JOB_NOT_FOUND: {
+    text: 'The server no longer knows this audit; ShelfWatch sends it again.',
+    action: 'wait',
+  },
   INVALID_RESPONSE: {
     text: 'The network answered, but not the ShelfWatch server (a Wi-Fi sign-in page?). ShelfWatch tries again.',
     action: 'wait',

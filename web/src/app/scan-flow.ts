@@ -499,7 +499,9 @@ export class ScanFlow {
         ? 'Audit stored'
         : audit.status === 'failed'
           ? 'Audit not stored'
-          : 'Audit saved, waiting to be sent';
+          : audit.status === 'accepted'
+            ? 'Audit accepted, being counted'
+            : 'Audit saved, waiting to be sent';
     const status = byId('done-status');
     status.dataset.status = audit.status;
     const detail = byId('done-detail');

@@ -8,7 +8,7 @@
  */
 import type { IDBPDatabase } from 'idb';
 import type { AuditRecord, Downscaled, ShelfWatchDB } from '../storage/db.ts';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, DEFAULT_POLL_BACKOFF } from './backoff.ts';
 
 export interface NewAudit {
   storeId: string;
@@ -23,16 +23,24 @@ export interface NewAudit {
 /** The audit form's fields when a scan is filed. */
 export type AuditFields = Pick<NewAudit, 'storeId' | 'aisle' | 'note'>;
 
-/** Outcome of one send attempt. */
+/**
+ * Outcome of one send attempt (a submit, or a poll of an accepted audit's job): stored; accepted and
+ * being processed (poll again); to be tried again later; to be submitted again (its job is gone or
+ * failed transiently); refused for good.
+ */
 export type SendResult =
   | { kind: 'sent'; serverId: string; count?: number }
+  | { kind: 'accepted'; jobId: string; jobStatus: 'queued' | 'running'; retryAfterMs?: number }
   | { kind: 'retry'; code: string; error: string; retryAfterMs?: number }
+  | { kind: 'resubmit'; code: string; error: string }
   | { kind: 'rejected'; code: string; error: string };
 
 export type SendAudit = (audit: AuditRecord) => Promise<SendResult>;
 
 export interface SyncReport {
   sent: number;
+  /** Audits the server has accepted and is still processing (polled again later). */
+  accepted: number;
   retried: number;
   rejected: number;
   /** Epoch ms of the earliest pending retry, if any. */
@@ -61,6 +69,8 @@ export class AuditQueue {
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
+    /** How often an accepted audit's job is polled: from 1 s, doubling to 30 s (a store's phones share a key's rate limit). */
+    private readonly pollBackoff: BackoffOptions = DEFAULT_POLL_BACKOFF,
   ) {}
 
   private fresh(audit: NewAudit, id: string): AuditRecord {
@@ -89,7 +99,7 @@ export class AuditQueue {
     const record: AuditRecord = { ...existing, ...fields, status: 'pending', nextAttemptAt: 0 };
     delete record.lastError;
     delete record.lastErrorCode;
-    return record;
+    return withoutJob(record);
   }
 
   /**
@@ -159,7 +169,9 @@ export class AuditQueue {
   async prune(opts: PruneOptions = DEFAULT_PRUNE): Promise<number> {
     const cutoff = this.now() - opts.sentMaxAgeMs;
     const tx = this.db.transaction('audits', 'readwrite');
-    const finished = (await tx.store.index('createdAt').getAll()).filter((r) => r.status !== 'pending');
+    const finished = (await tx.store.index('createdAt').getAll()).filter(
+      (r) => r.status === 'sent' || r.status === 'failed',
+    );
     let deleted = 0;
     let left = finished.length;
     for (const rec of finished) {
@@ -175,15 +187,13 @@ export class AuditQueue {
   }
 
   /**
-   * Sends every due pending audit once, oldest first, and records the outcome. Run it under a lock
-   * (`withSyncLock`) so that only one sender per origin is active.
+   * Sends every due pending audit once (and polls every due accepted one), oldest first, and records
+   * the outcome. Run it under a lock (`withSyncLock`) so that only one sender per origin is active.
    * @param force also send audits whose backoff has not elapsed (connection just came back)
    */
   async sync(send: SendAudit, force = false): Promise<SyncReport> {
-    const report: SyncReport = { sent: 0, retried: 0, rejected: 0 };
-    const pending = (await this.db.getAllFromIndex('audits', 'createdAt')).filter(
-      (a) => a.status === 'pending',
-    );
+    const report: SyncReport = { sent: 0, accepted: 0, retried: 0, rejected: 0 };
+    const pending = (await this.db.getAllFromIndex('audits', 'createdAt')).filter(unfinished);
     for (const audit of pending) {
       if (!force && audit.nextAttemptAt > this.now()) {
         report.nextAttemptAt = Math.min(report.nextAttemptAt ?? Infinity, audit.nextAttemptAt);
@@ -195,11 +205,44 @@ export class AuditQueue {
       } catch (err) {
         result = { kind: 'retry', code: 'NETWORK', error: err instanceof Error ? err.message : String(err) };
       }
-      const attempts = audit.attempts + 1;
-      // Re-read: another tab may have finished this audit meanwhile.
+      // Re-read: another tab may have moved this audit on meanwhile.
       const current = await this.db.get('audits', audit.id);
-      if (current?.status !== 'pending') continue;
-      if (result.kind === 'sent') {
+      if (current?.status !== audit.status || current.jobId !== audit.jobId) continue;
+      // Uploads made; a poll of an accepted audit's job is not one.
+      const attempts = current.status === 'pending' ? current.attempts + 1 : current.attempts;
+      if (result.kind === 'accepted') {
+        report.accepted++;
+        const polls =
+          current.status === 'accepted' && current.jobId === result.jobId ? (current.polls ?? 0) + 1 : 1;
+        const nextAttemptAt =
+          this.now() + backoffDelay(polls, this.pollBackoff, this.random(), result.retryAfterMs);
+        const record: AuditRecord = {
+          ...current,
+          status: 'accepted',
+          attempts,
+          jobId: result.jobId,
+          jobStatus: result.jobStatus,
+          polls,
+          acceptedAt: current.acceptedAt ?? this.now(),
+          nextAttemptAt,
+        };
+        delete record.lastError;
+        delete record.lastErrorCode;
+        await this.db.put('audits', record);
+        report.nextAttemptAt = Math.min(report.nextAttemptAt ?? Infinity, nextAttemptAt);
+      } else if (result.kind === 'resubmit') {
+        // Its job failed transiently or is gone: submit the photo again under the same key.
+        report.retried++;
+        const nextAttemptAt = this.now() + backoffDelay(Math.max(1, attempts), this.backoff, this.random());
+        await this.db.put('audits', {
+          ...withoutJob({ ...current, status: 'pending' }),
+          attempts,
+          nextAttemptAt,
+          lastError: result.error,
+          lastErrorCode: result.code,
+        });
+        report.nextAttemptAt = Math.min(report.nextAttemptAt ?? Infinity, nextAttemptAt);
+      } else if (result.kind === 'sent') {
         report.sent++;
         const done: AuditRecord = {
           ...current,
@@ -209,11 +252,11 @@ export class AuditQueue {
           serverId: result.serverId,
         };
         if (result.count !== undefined) done.serverCount = result.count;
-        // The server has the photo now.
+        // The server has the photo now (and the official count).
         delete done.photo;
         delete done.lastError;
         delete done.lastErrorCode;
-        await this.db.put('audits', done);
+        await this.db.put('audits', withoutJob(done));
       } else if (result.kind === 'rejected') {
         report.rejected++;
         await this.db.put('audits', {
@@ -226,7 +269,7 @@ export class AuditQueue {
       } else {
         report.retried++;
         const nextAttemptAt =
-          this.now() + backoffDelay(attempts, this.backoff, this.random(), result.retryAfterMs);
+          this.now() + backoffDelay(Math.max(1, attempts), this.backoff, this.random(), result.retryAfterMs);
         await this.db.put('audits', {
           ...current,
           attempts,
@@ -240,11 +283,22 @@ export class AuditQueue {
       }
     }
     if (report.nextAttemptAt === undefined) {
-      const rest = (await this.db.getAll('audits')).filter((a) => a.status === 'pending');
+      const rest = (await this.db.getAll('audits')).filter(unfinished);
       if (rest.length) report.nextAttemptAt = Math.min(...rest.map((a) => a.nextAttemptAt));
     }
     return report;
   }
+}
+
+/** Audits still to send or to follow: pending, or accepted by the server and not yet stored. */
+function unfinished(a: AuditRecord): boolean {
+  return a.status === 'pending' || a.status === 'accepted';
+}
+
+/** The record without the fields of an asynchronous job (it is submitted again, stored or refused). */
+function withoutJob(record: AuditRecord): AuditRecord {
+  const { jobId: _id, jobStatus: _status, polls: _polls, acceptedAt: _at, ...rest } = record;
+  return rest;
 }
 
 /**

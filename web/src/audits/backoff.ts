@@ -12,6 +12,12 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 2000, maxMs: 300_000, jitter: 0.3 };
 
 /**
+ * Polls of an accepted audit's job: 1 s, then doubling to 30 s. The server's `Retry-After` (1 s) is a
+ * floor; a burst of a whole store's phones must stay under the key's rate limit (120 per minute).
+ */
+export const DEFAULT_POLL_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 30_000, jitter: 0.3 };
+
+/**
  * Delay before retry number `attempts` (1 = first retry).
  * @param random a number in [0, 1) (injectable for tests)
  */

@@ -10,7 +10,11 @@
 import type { BoxXyxy } from '@shelfwatch/shared';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 
-export type AuditStatus = 'pending' | 'sent' | 'failed';
+/**
+ * pending: to be sent; accepted: the server took it (202) and is counting it, the official count comes
+ * when its job is done; sent: stored, with the official count; failed: refused for good.
+ */
+export type AuditStatus = 'pending' | 'accepted' | 'sent' | 'failed';
 
 /** A photo made smaller on the device to fit the server's limits: its size before and after. */
 export interface Downscaled {
@@ -42,6 +46,11 @@ export interface AuditRecord {
   lastError?: string;
   /** Error code of the last failure (server catalogue or the PWA's own, see api/messages.ts). */
   lastErrorCode?: string;
+  /** The server's job once accepted (202), its last known state, polls so far and when it was accepted. */
+  jobId?: string;
+  jobStatus?: 'queued' | 'running';
+  polls?: number;
+  acceptedAt?: number;
   /** The server's record id and count once stored. */
   serverId?: string;
   serverCount?: number;

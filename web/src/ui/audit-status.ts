@@ -4,7 +4,7 @@ import type { AuditRecord } from '../storage/db.ts';
 import { plural, shortAuditId } from './format.ts';
 
 export interface AuditStatusText {
-  /** Short label: Waiting, Stored, Not stored. */
+  /** Short label: Waiting, Sending, Accepted, Stored, Not stored. */
   label: string;
   /** The sentence shown under it. */
   text: string;
@@ -21,6 +21,15 @@ export function auditStatus(a: AuditRecord, online = true): AuditStatusText {
   if (a.status === 'failed') {
     const e = describeError(a.lastErrorCode ?? '', a.lastError);
     return { label: 'Not stored', text: e.text, action: e.action };
+  }
+  if (a.status === 'accepted') {
+    // The server has the photo (202); its count, the official one, comes when the job is done.
+    const where = a.jobStatus === 'running' ? 'is counting it now' : 'will count it shortly';
+    const wait = online ? 'ShelfWatch checks back' : 'ShelfWatch checks back when you are online';
+    return {
+      label: 'Accepted',
+      text: `Accepted by the server, which ${where}; the official count follows (${wait}).`,
+    };
   }
   if (!online)
     return { label: 'Waiting', text: 'Offline: waits on this phone and is sent when you are back online.' };

@@ -66,6 +66,54 @@ export function createMetrics() {
       help: 'Audit records stored',
       registers: [registry],
     }),
+    // Asynchronous audits. The depth and age gauges are read from the database (the same numbers on
+    // every replica: aggregate them with max(), not sum()).
+    auditJobs: new Gauge({
+      name: 'shelfwatch_audit_jobs',
+      help: 'Asynchronous audit jobs queued (waiting or to be retried) or running, from the database',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    auditJobOldestAge: new Gauge({
+      name: 'shelfwatch_audit_job_oldest_age_seconds',
+      help: 'Seconds the oldest queued audit job has waited since it was accepted (0 = none waits)',
+      registers: [registry],
+    }),
+    auditJobsAccepted: new Counter({
+      name: 'shelfwatch_audit_jobs_accepted_total',
+      help: 'Asynchronous audit jobs accepted (202), retried submits of the same job not counted',
+      registers: [registry],
+    }),
+    auditJobsFinished: new Counter({
+      name: 'shelfwatch_audit_jobs_finished_total',
+      help: 'Audit jobs finished by this process, by status (done, failed) and error code (OK when done)',
+      labelNames: ['status', 'code'] as const,
+      registers: [registry],
+    }),
+    auditJobRetries: new Counter({
+      name: 'shelfwatch_audit_job_retries_total',
+      help: 'Attempts of audit jobs that failed for a transient reason (retried later, or dead-lettered after the last), by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    auditJobsDeadLettered: new Counter({
+      name: 'shelfwatch_audit_jobs_dead_lettered_total',
+      help: 'Audit jobs given up on after JOB_MAX_ATTEMPTS transient failures (they read as failed)',
+      registers: [registry],
+    }),
+    auditJobDuration: new Histogram({
+      name: 'shelfwatch_audit_job_duration_seconds',
+      help: 'Time of one attempt of an audit job (photo read, inference, audit stored), by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    auditJobLatency: new Histogram({
+      name: 'shelfwatch_audit_job_latency_seconds',
+      help: 'From accepted (202) to finished, per audit job',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry],
+    }),
     modelInfo: new Gauge({
       name: 'shelfwatch_model_info',
       help: 'The loaded model (value 1)',

@@ -309,6 +309,7 @@ describe('send-audit', () => {
     key = 'changed-key';
     expect(await send(a)).toEqual({ kind: 'sent', serverId: record.id, count: 3 });
     expect(seen?.headers.get('idempotency-key')).toBe(a.id);
+    expect(seen?.headers.get('prefer')).toBe('respond-async');
     expect(seen?.headers.get('authorization')).toBe('Bearer changed-key');
     const form = await seen!.formData();
     expect([form.get('storeId'), form.get('aisle')]).toEqual(['demo-store', '4']);
