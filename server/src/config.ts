@@ -64,7 +64,7 @@ export const EnvSchema = Type.Object({
    * Longest an admitted image waits for its inference (queue wait + run), in ms; past it the
    * request gets 503 INFERENCE_TIMEOUT and the queued task is skipped. @default 10000
    */
-  TASK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  TASK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),
   /** `POST /predict` requests per minute per client IP; 0 = no limit. @default 120 */
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 120, minimum: 0 }),
   /** Requests per minute per API key on the authenticated routes; 0 = no limit. @default 120 */

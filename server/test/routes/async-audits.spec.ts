@@ -349,10 +349,11 @@ describe('transient failures: retried with backoff, then dead-lettered (PGlite)'
   let base: string;
 
   beforeAll(async () => {
-    // A 100 ms inference budget that a 4096 x 4096 PNG cannot meet: every attempt ends in
-    // INFERENCE_TIMEOUT (503), a transient error, as a saturated worker would give.
+    // A 1 ms inference budget that no photo can meet (decoding alone takes longer), so the outcome does
+    // not depend on how fast this machine is: every attempt ends in INFERENCE_TIMEOUT (503), a
+    // transient error, as a saturated worker would give.
     ({ app, close } = await buildTestApp({
-      TASK_TIMEOUT_MS: '100',
+      TASK_TIMEOUT_MS: '1',
       JOB_MAX_ATTEMPTS: '2',
       JOB_RETRY_DELAY_SECONDS: '1',
       JOB_SUPERVISE_SECONDS: '1',
