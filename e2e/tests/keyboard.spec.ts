@@ -30,8 +30,10 @@ test('keyboard only: setup → photo → review (zoom, pan, rows) → audit → 
   await page.keyboard.type('dev-key');
   await page.keyboard.press('Tab');
   expect(await focused(page)).toBe('setup-store');
-  // With GET /me the key's only store is filled in; without it, type it.
-  if (!(await page.locator('#setup-store').inputValue())) await page.keyboard.type('demo-store');
+  // The key's only store is filled in once GET /me has answered; typing before that answer would
+  // race the fill (and type the store twice).
+  await expect(page.getByTestId('key-status')).toHaveAttribute('data-state', 'ok');
+  await expect(page.locator('#setup-store')).toHaveValue('demo-store');
   await page.keyboard.press('Enter');
   await expect(main).toHaveAttribute('data-step', 'capture');
   expect(await focused(page)).toBe('capture-title');
