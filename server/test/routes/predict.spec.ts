@@ -83,7 +83,7 @@ function iou(a: Box, b: Box): number {
 }
 
 describe('POST /predict', () => {
-  it('answers the DESIGN.md contract for a JPEG body', async () => {
+  it('answers the API contract (docs/API.md) for a JPEG body', async () => {
     const res = await post(shelf, 'image/jpeg');
     expect(res.statusCode).toBe(200);
     const body = res.json<Prediction>();
