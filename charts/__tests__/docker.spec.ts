@@ -13,9 +13,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type RunningServer, shelfPng, startServer, waitForServerBuild } from '@shelfwatch/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/helm.js';
-import { freePort, poll, Service, shelfPng, waitForServerBuild } from './support/processes.js';
 
 // No Docker engine here: the Dockerfile is checked statically, its model-staging step is run, and
 // the .dockerignore rules are evaluated against real paths.
@@ -246,7 +246,7 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
   // staging, the runtime COPY lines (read from the Dockerfile), the runtime ENV, a non-root user that
   // cannot write the app folder, and the HEALTHCHECK command itself.
   const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-image-'));
-  let server: Service | undefined;
+  let server: RunningServer | undefined;
   afterAll(async () => {
     await server?.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -300,10 +300,7 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
       for (const [, key, value] of line.matchAll(/(\w+)=(\S+)/g))
         env[key!] = value!.replace(/^\/app\//, `${app}/`);
     }
-    const port = await freePort();
     Object.assign(env, {
-      HOST: '127.0.0.1',
-      PORT: String(port),
       WORKERS: '1',
       LOG_LEVEL: 'warn',
       DATA_DIR: join(tmp, 'data'),
@@ -325,16 +322,8 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
     const argv = asRoot
       ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]
       : args;
-    server = new Service('server (image layout)', command, argv, { cwd: app, env });
-    const base = `http://127.0.0.1:${port}`;
-    await poll(
-      'the server in the image layout to be ready',
-      async () => {
-        server!.assertRunning();
-        return (await fetch(`${base}/health/ready`)).ok || undefined;
-      },
-      90_000,
-    );
+    server = await startServer({ name: 'server (image layout)', command, args: argv, cwd: app, env });
+    const { baseURL: base, port } = server;
     const predict = await fetch(`${base}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },

@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isCi, prerequisite } from '../src/prerequisite.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('prerequisite', () => {
+  it('is true when present, whatever CI says', () => {
+    expect(prerequisite('x', true, 'hint', { CI: 'true' })).toBe(true);
+    expect(prerequisite('x', true, 'hint', {})).toBe(true);
+  });
+
+  it('fails under CI when missing, naming what and how to get it', () => {
+    expect(() => prerequisite('promtool', false, 'apt-get install -y prometheus', { CI: 'true' })).toThrow(
+      /promtool is missing, and CI=true .*apt-get install -y prometheus/,
+    );
+  });
+
+  it('skips with a message outside CI', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(prerequisite('chromium', false, 'apt-get install -y chromium', {})).toBe(false);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/\[skipped\] chromium is missing/));
+  });
+
+  it('reads CI as CI services set it', () => {
+    expect([
+      isCi({ CI: 'true' }),
+      isCi({ CI: '1' }),
+      isCi({ CI: 'false' }),
+      isCi({ CI: '' }),
+      isCi({}),
+    ]).toEqual([true, true, false, false, false]);
+  });
+});
