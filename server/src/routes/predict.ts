@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { readImageInput, requireImageContentType } from '../http/image-input.js';
@@ -9,8 +10,9 @@ export const PredictQuery = Type.Object(ThresholdQuery, { additionalProperties: 
  * POST /predict: detect products on one shelf photo (raw image body or multipart field `image`).
  * Anonymous: the content type is checked and a queue slot taken before the body is read.
  */
-export default async function predictRoutes(app: FastifyInstance) {
-  app.post<{ Querystring: typeof PredictQuery.static }>(
+export default async function predictRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     '/predict',
     {
       schema: {
