@@ -1,21 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../src/db/audit-repository.js';
 import { buildTestApp, KEYS } from '../helpers/app.js';
 import { shelfJpeg } from '../helpers/images.js';
 import { createTestSchema, postgresReachable } from '../helpers/postgres.js';
 
-interface Audit {
-  id: string;
-  createdAt: string;
-  storeId: string;
-  aisle: string;
-  note: string | null;
-  model: { name: string; version: string };
-  count: number;
-  rows: { count: number; line?: [[number, number], [number, number]] }[];
-  detections: { box: number[]; row?: number }[];
-  image: { width: number; height: number; sha256: string };
-}
+/** The record as the response schema types it (one contract, not a second copy). */
+type Audit = AuditRecord;
 
 const pgReachable = await postgresReachable();
 if (!pgReachable)
