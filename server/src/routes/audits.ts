@@ -19,7 +19,13 @@ import {
   AuditParams,
   AuditRecord,
 } from '../schemas/audits.js';
-import { errorResponses, IMAGE_CONSUMES, ThresholdQuery } from '../schemas/common.js';
+import {
+  errorResponses,
+  IMAGE_BODY_DOC,
+  IMAGE_CONSUMES,
+  imageBodyDoc,
+  ThresholdQuery,
+} from '../schemas/common.js';
 
 const AuditCreateQuery = Type.Object(
   {
@@ -85,6 +91,8 @@ const POLL_AFTER_SECONDS = '1';
 /** Stored, audited counts: the system of record. Every route needs `Authorization: Bearer <api key>`. */
 export default async function auditRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // Every audit route needs the database: until it is migrated (PostgreSQL down at start), 503.
+  app.addHook('onRequest', app.requireDb);
   // onRequest, not preHandler: an unauthenticated upload is refused before its body is read.
   // Context hooks run before the route's own: authenticate, then the per-key rate limit.
   app.addHook('onRequest', app.authenticate);
@@ -104,6 +112,7 @@ export default async function auditRoutes(fastify: FastifyInstance) {
           '(415, 413, 422) then end the job as failed with that code instead of answering the submit.',
         security,
         consumes: IMAGE_CONSUMES,
+        [IMAGE_BODY_DOC]: imageBodyDoc(AuditInput),
         querystring: AuditCreateQuery,
         headers: AuditCreateHeaders,
         response: {

@@ -2,7 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { readImageInput, requireImageContentType } from '../http/image-input.js';
-import { errorResponses, IMAGE_CONSUMES, PredictResult, ThresholdQuery } from '../schemas/common.js';
+import {
+  errorResponses,
+  IMAGE_BODY_DOC,
+  IMAGE_CONSUMES,
+  imageBodyDoc,
+  PredictResult,
+  ThresholdQuery,
+} from '../schemas/common.js';
 
 export const PredictQuery = Type.Object(ThresholdQuery, { additionalProperties: false });
 
@@ -18,6 +25,7 @@ export default async function predictRoutes(fastify: FastifyInstance) {
       schema: {
         summary: 'Detect products, shelf rows and gaps on a photo',
         consumes: IMAGE_CONSUMES,
+        [IMAGE_BODY_DOC]: imageBodyDoc(),
         querystring: PredictQuery,
         response: { 200: PredictResult, ...errorResponses(400, 413, 415, 422, 429, 503) },
       },

@@ -251,6 +251,15 @@ describe('PostgreSQL down at start', () => {
       expect(audit.statusCode).toBe(503);
       expect(audit.json().error.code).toBe('NOT_READY');
       expect(audit.headers['retry-after']).toBe('2');
+      // every audit route, before authentication (the hook of the audit routes, not a global one)
+      for (const url of [
+        '/audits?storeId=store-1',
+        `/audits/jobs/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`,
+      ]) {
+        const res = await app.inject({ url, headers: { authorization: `Bearer ${KEYS.store1}` } });
+        expect([res.statusCode, res.json().error.code], url).toEqual([503, 'NOT_READY']);
+      }
+      expect((await app.inject('/audits')).statusCode).toBe(503);
       const predict = await app.inject({
         method: 'POST',
         url: '/predict',
