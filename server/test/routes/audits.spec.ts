@@ -1,45 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/db/audit-repository.js';
-import { buildTestApp, KEYS } from '../helpers/app.js';
+import { buildTestApp, buildTestAppOn, KEYS } from '../helpers/app.js';
 import { shelfJpeg } from '../helpers/images.js';
-import { createTestSchema, postgresReachable } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 
 /** The record as the response schema types it (one contract, not a second copy). */
 type Audit = AuditRecord;
 
-const pgReachable = await postgresReachable();
-if (!pgReachable)
-  console.warn('PostgreSQL at 127.0.0.1:5432 is not reachable: the PostgreSQL audit tests are skipped');
-
 const backends = [
-  { name: 'PGlite (embedded, temp dir)', enabled: true },
-  // CI has PostgreSQL running; there a missing server must fail the run, not skip it.
-  { name: 'PostgreSQL (pg, unique schema)', enabled: pgReachable || Boolean(process.env.CI) },
+  { name: 'PGlite (embedded, temp dir)', database: 'pglite', enabled: true },
+  { name: 'PostgreSQL (pg, unique schema)', database: 'postgres', enabled: await usePostgres() },
 ] as const;
 
-describe.each(backends)('audits on $name', ({ name, enabled }) => {
+describe.each(backends)('audits on $name', ({ name, database, enabled }) => {
   let app: FastifyInstance;
   let close: () => Promise<void>;
-  let dropSchema: (() => Promise<void>) | undefined;
   let photo: Buffer;
   let photo2: Buffer;
 
   beforeAll(async () => {
     if (!enabled) return;
-    const overrides: Record<string, string> = {};
-    if (name.startsWith('PostgreSQL')) {
-      const schema = await createTestSchema();
-      Object.assign(overrides, schema.env);
-      dropSchema = schema.drop;
-    }
-    ({ app, close } = await buildTestApp(overrides));
+    ({ app, close } = await buildTestAppOn(database));
     photo = await shelfJpeg(480, 360);
     photo2 = await shelfJpeg(400, 300);
   });
   afterAll(async () => {
     await close?.();
-    await dropSchema?.();
   });
 
   const create = (opts: {
