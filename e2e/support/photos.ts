@@ -3,10 +3,10 @@
  * and copies made in the browser (blurred, darkened, rotated, zoomed out, enlarged, EXIF-rotated)
  * with a canvas, so that they are real JPEGs as a phone would produce them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { prerequisite } from '@shelfwatch/test-utils';
+import { needSharedData } from '@shelfwatch/test-utils';
 import { fixturePath } from './app.ts';
 import { REPO_DIR } from './paths.ts';
 
@@ -26,14 +26,7 @@ export function shelfPhoto(): { path: string; real: boolean } {
   // SHELFWATCH_E2E_NO_SHARED_DATA=1 asks for the fixture on purpose; a photo that is missing is a
   // prerequisite (the fixture stands in locally, CI=true fails).
   if (process.env.SHELFWATCH_E2E_NO_SHARED_DATA) return { path: fixturePath(), real: false };
-  if (
-    prerequisite(
-      REAL_PHOTO,
-      existsSync(REAL_PHOTO),
-      'the team data folder ../shared/data; the rendered fixture stands in',
-    )
-  )
-    return { path: REAL_PHOTO, real: true };
+  if (needSharedData(REAL_PHOTO)) return { path: REAL_PHOTO, real: true };
   return { path: fixturePath(), real: false };
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DetectionPipeline, describeModel } from '@shelfwatch/shared';
-import { prerequisite } from '@shelfwatch/test-utils';
+import { needSharedData } from '@shelfwatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { decodeUpright } from '../src/inference/decode-image.js';
 import { REPO_ROOT } from './helpers/build.js';
@@ -67,11 +67,7 @@ describe('the model input of every fixture photo is the committed golden', () =>
     check({ file }, await measure(readFileSync(resolve(FIXTURES, file))));
   });
 
-  const sharedData = prerequisite(
-    SHARED_DATA,
-    existsSync(SHARED_DATA),
-    'the team data folder, read in place',
-  );
+  const sharedData = needSharedData(SHARED_DATA);
   it.runIf(sharedData).each(SHARED_PHOTOS)(
     '%s (../shared/data)',
     async (shared) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isCi, prerequisite } from '../src/prerequisite.js';
+import { isCi, needSharedData, prerequisite } from '../src/prerequisite.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -29,5 +29,19 @@ describe('prerequisite', () => {
       isCi({ CI: '' }),
       isCi({}),
     ]).toEqual([true, true, false, false, false]);
+  });
+});
+
+describe('needSharedData', () => {
+  it('is true for a path that is there, fails under CI for one that is not, unless declared absent', () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(needSharedData(import.meta.dirname, { CI: 'true' })).toBe(true);
+    expect(() => needSharedData('/no/such/shared/data', { CI: 'true' })).toThrow(
+      /SHELFWATCH_NO_SHARED_DATA=1/,
+    );
+    expect(needSharedData('/no/such/shared/data', { CI: 'true', SHELFWATCH_NO_SHARED_DATA: '1' })).toBe(
+      false,
+    );
+    expect(needSharedData('/no/such/shared/data', {})).toBe(false);
   });
 });

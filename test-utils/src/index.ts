@@ -1,7 +1,7 @@
 export { encodePngRgb, PNG_SIGNATURE, pngChunk, pngFromParts, rgbIhdr, shelfPng } from './png.js';
 export { type PollOptions, poll } from './poll.js';
 export { freePort } from './ports.js';
-export { isCi, prerequisite } from './prerequisite.js';
+export { isCi, needSharedData, prerequisite } from './prerequisite.js';
 export { rng } from './rng.js';
 export {
   REPO_ROOT,

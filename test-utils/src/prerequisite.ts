@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 /** Whether this run is CI (`CI=true`, or any value but `false`/`0`/empty, as CI services set it). */
 export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
   const v = env.CI?.trim().toLowerCase();
@@ -20,4 +22,22 @@ export function prerequisite(what: string, present: boolean, hint: string, env =
     throw new Error(`${what} is missing, and CI=true makes a missing prerequisite a failure: ${hint}`);
   console.warn(`[skipped] ${what} is missing (${hint}); under CI=true this fails`);
   return false;
+}
+
+/**
+ * For tests that read the team's data folder (`../shared/data`) in place: {@link prerequisite} on
+ * `path`, except that `SHELFWATCH_NO_SHARED_DATA=1` declares a machine without it on purpose (a CI
+ * that is a bare clone), where the tests skip even under CI=true.
+ */
+export function needSharedData(path: string, env = process.env): boolean {
+  if (env.SHELFWATCH_NO_SHARED_DATA === '1') {
+    console.warn(`[skipped] ${path}: SHELFWATCH_NO_SHARED_DATA=1`);
+    return false;
+  }
+  return prerequisite(
+    path,
+    existsSync(path),
+    'the team data folder ../shared/data, read in place and never committed; SHELFWATCH_NO_SHARED_DATA=1 where a machine has none on purpose',
+    env,
+  );
 }

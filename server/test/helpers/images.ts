@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDeflate, deflateSync } from 'node:zlib';
-import { pngFromParts, prerequisite, rgbIhdr } from '@shelfwatch/test-utils';
+import { needSharedData, pngFromParts, rgbIhdr } from '@shelfwatch/test-utils';
 import sharp from 'sharp';
 import { REPO_ROOT } from './build.js';
 
@@ -53,12 +53,7 @@ export const SHARED_PHOTOS_DIR = resolve(REPO_ROOT, '../shared/data/sku110k-shel
 /** Whether they are here, for tests that use them when they can (a synthetic photo otherwise). */
 export const hasSharedPhotos = existsSync(SHARED_PHOTOS_DIR);
 /** For tests that need them: false (skip, with a message) when absent, but a failure under CI=true. */
-export const needSharedPhotos = () =>
-  prerequisite(
-    SHARED_PHOTOS_DIR,
-    hasSharedPhotos,
-    'the team data folder ../shared/data, read in place, never committed',
-  );
+export const needSharedPhotos = () => needSharedData(SHARED_PHOTOS_DIR);
 
 export function sharedPhoto(index = 0): Buffer {
   const files = readdirSync(SHARED_PHOTOS_DIR)
