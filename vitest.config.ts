@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['source'] },
   test: {
-    projects: ['shared', 'server', 'models', 'web', 'charts'].map((name) => ({
+    projects: ['shared', 'test-utils', 'server', 'models', 'web', 'charts'].map((name) => ({
       extends: true,
       test: {
         name,

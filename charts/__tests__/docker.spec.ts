@@ -13,31 +13,81 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type RunningServer, shelfPng, startServer, waitForServerBuild } from '@shelfwatch/test-utils';
+import {
+  DockerfileParser,
+  From,
+  JSONInstruction,
+  ModifiableInstruction,
+  PropertyInstruction,
+} from 'dockerfile-ast';
+import { parse as parseShell } from 'shell-quote';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/helm.js';
-import { freePort, poll, Service, shelfPng, waitForServerBuild } from './support/processes.js';
 
-// No Docker engine here: the Dockerfile is checked statically, its model-staging step is run, and
+// No Docker engine here: the Dockerfile is parsed (dockerfile-ast; RUN lines with shell-quote) and checked, its model-staging step is run, and
 // the .dockerignore rules are evaluated against real paths.
 
-type Instruction = { op: string; args: string };
-type Stage = { from: string; name?: string; instructions: Instruction[] };
+/** One instruction, as dockerfile-ast parses it (the parser of the VS Code Docker extension). */
+interface Instruction {
+  keyword: string;
+  /** The arguments after the flags, quotes kept as written. */
+  args: string[];
+  /** `--from=build` -> `{ from: 'build' }`. */
+  flags: Record<string, string>;
+  /** `KEY=value` pairs of ARG, ENV and LABEL, quotes removed. */
+  props: Record<string, string>;
+  /** The exec form of CMD, VOLUME, COPY (JSON array), or the HEALTHCHECK's `CMD [...]`. */
+  json?: string[];
+}
+interface Stage {
+  name: string | null;
+  image: string | null;
+  instructions: Instruction[];
+}
 
-function parseDockerfile(text: string): Stage[] {
-  const joined = text.replace(/\\\n/g, ' ');
+function parseDockerfile(text: string): { initialArgs: Record<string, string>; stages: Stage[] } {
+  const df = DockerfileParser.parse(text);
+  const pairs = (list: { getName(): string; getValue(): string | null }[]) =>
+    Object.fromEntries(list.map((p) => [p.getName(), p.getValue() ?? '']));
   const stages: Stage[] = [];
-  for (const raw of joined.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const [, op = '', args = ''] = /^(\w+)\s+(.*)$/.exec(line) ?? [];
-    if (op.toUpperCase() === 'FROM') {
-      const [, from = '', name] = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(args) ?? [];
-      stages.push({ from, name, instructions: [] });
-    } else if (stages.length > 0) {
-      stages.at(-1)!.instructions.push({ op: op.toUpperCase(), args });
-    }
+  for (const i of df.getInstructions()) {
+    const keyword = i.getKeyword();
+    const args = i.getArguments().map((a) => a.getValue());
+    const flags =
+      i instanceof ModifiableInstruction
+        ? Object.fromEntries(i.getFlags().map((f) => [f.getName(), f.getValue() ?? '']))
+        : {};
+    const props = i instanceof PropertyInstruction ? pairs(i.getProperties()) : {};
+    let json: string[] | undefined;
+    if (i instanceof JSONInstruction && i.getJSONStrings().length > 0)
+      json = i.getJSONStrings().map((j) => j.getJSONValue());
+    if (keyword === 'HEALTHCHECK' && args[0] === 'CMD')
+      json = JSON.parse(args.slice(1).join(' ')) as string[];
+    if (i instanceof From) stages.push({ name: i.getBuildStage(), image: i.getImage(), instructions: [] });
+    else stages.at(-1)?.instructions.push({ keyword, args, flags, props, json });
   }
-  return stages;
+  return { initialArgs: pairs(df.getInitialARGs().flatMap((a) => a.getProperties())), stages };
+}
+
+/** The commands of a RUN (shell form), split at `&&`, `;` and `|`, each as its argv; `${VAR}` kept. */
+function commands(run: Instruction): string[][] {
+  const out: string[][] = [[]];
+  for (const token of parseShell(run.args.join(' '), (name) => `\${${name}}`)) {
+    if (typeof token === 'string') out.at(-1)!.push(token);
+    else if ('op' in token) out.push([]);
+  }
+  return out.filter((c) => c.length > 0);
+}
+
+/** `.npmrc` as key/value pairs (ini, comments dropped). */
+function readNpmrc(text: string): Record<string, string> {
+  const entries = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#') && !l.startsWith(';') && l.includes('='))
+    .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]);
+  return Object.fromEntries(entries);
 }
 
 /** .dockerignore semantics (moby patternmatcher): last matching rule wins, `!` re-includes, a
@@ -62,71 +112,91 @@ function dockerIgnored(patterns: string[], path: string): boolean {
   return ignored;
 }
 
-const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-const stages = parseDockerfile(dockerfile);
+const { initialArgs, stages } = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const runtime = stages.at(-1)!;
 const build = stages.find((s) => s.name === 'build')!;
 const ignorePatterns = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'));
-const ops = (stage: Stage, op: string) => stage.instructions.filter((i) => i.op === op).map((i) => i.args);
+const all = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
+const only = (stage: Stage, keyword: string) => {
+  const found = all(stage, keyword);
+  expect(found, `${stage.name}: one ${keyword}`).toHaveLength(1);
+  return found[0]!;
+};
+const merged = (stage: Stage, keyword: string) =>
+  Object.assign({}, ...all(stage, keyword).map((i) => i.props)) as Record<string, string>;
+const runs = (stage: Stage) => all(stage, 'RUN').flatMap(commands);
+const healthScript = () => {
+  const [node, flag, script] = only(runtime, 'HEALTHCHECK').json ?? [];
+  expect([node, flag]).toEqual(['node', '-e']);
+  return script!;
+};
 
 describe('Dockerfile', () => {
   it('is multi-stage on Node 20 slim Debian (glibc for onnxruntime-node and sharp)', () => {
     expect(stages.map((s) => s.name)).toEqual(['build', 'runtime']);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    for (const s of stages) expect(s.from).toBe(`\${NODE_IMAGE}`);
+    expect(initialArgs.NODE_IMAGE).toBe('node:20-bookworm-slim');
+    for (const s of stages) expect(s.image).toBe(`\${NODE_IMAGE}`);
   });
 
   it('build stage: frozen lockfile, onnxruntime-node-install=skip, production deploy of the server', () => {
-    const runs = ops(build, 'RUN').join('\n');
-    expect(runs).toContain('pnpm install --offline --frozen-lockfile');
-    expect(runs).toMatch(/pnpm --filter @shelfwatch\/server deploy --prod \/out\/server/);
-    expect(runs).toContain(`node deploy/docker/stage-model.mjs models /out/models "\${MODEL_VERSION}"`);
-    expect(ops(build, 'COPY')[0]).toContain('.npmrc');
-    expect(readFileSync(join(ROOT, '.npmrc'), 'utf8')).toMatch(/^onnxruntime-node-install=skip$/m);
+    expect(runs(build)).toEqual(
+      expect.arrayContaining([
+        ['pnpm', 'install', '--offline', '--frozen-lockfile'],
+        ['pnpm', '--filter', '@shelfwatch/server', 'deploy', '--prod', '/out/server'],
+        ['node', 'deploy/docker/stage-model.mjs', 'models', '/out/models', `\${MODEL_VERSION}`],
+      ]),
+    );
+    // the install runs after `COPY . .`, the lockfile-only fetch before it
+    const order = build.instructions.map((i) =>
+      i.keyword === 'COPY' ? `COPY ${i.args[0]}` : i.args.join(' '),
+    );
+    expect(order.indexOf('COPY .')).toBeLessThan(order.indexOf('pnpm install --offline --frozen-lockfile'));
+    expect(all(build, 'COPY')[0]!.args).toContain('.npmrc');
+    expect(readNpmrc(readFileSync(join(ROOT, '.npmrc'), 'utf8'))['onnxruntime-node-install']).toBe('skip');
   });
 
   it('runtime stage: non-root numeric USER, only prod files, healthcheck, OCI labels, DATA_DIR volume', () => {
-    const user = ops(runtime, 'USER');
-    expect(user).toHaveLength(1);
-    expect(user[0]).toMatch(/^[1-9]\d*(:[1-9]\d*)?$/); // numeric, so runAsNonRoot can verify it
+    expect(only(runtime, 'USER').args[0]).toMatch(/^[1-9]\d*(:[1-9]\d*)?$/); // numeric, so runAsNonRoot can verify it
     // USER comes before CMD and HEALTHCHECK: the server never runs as root
-    const order = runtime.instructions.map((i) => i.op);
+    const order = runtime.instructions.map((i) => i.keyword);
     expect(order.indexOf('USER')).toBeLessThan(order.indexOf('CMD'));
-    expect(ops(runtime, 'RUN').join('\n')).not.toMatch(/pnpm|npm install|apt-get/);
-    const copies = ops(runtime, 'COPY');
-    for (const c of copies) expect(c).toMatch(/^--from=build /);
-    expect(copies.map((c) => c.split(/\s+/).at(-1))).toEqual([
+    expect(order.indexOf('USER')).toBeLessThan(order.indexOf('HEALTHCHECK'));
+    for (const command of runs(runtime))
+      expect(['pnpm', 'npm', 'apt-get', 'corepack']).not.toContain(command[0]);
+    const copies = all(runtime, 'COPY');
+    for (const c of copies) expect(c.flags).toEqual({ from: 'build' });
+    expect(copies.map((c) => c.args.at(-1))).toEqual([
       '/app/server/package.json',
       '/app/server/node_modules',
       '/app/server/dist',
       '/app/web/dist',
       '/app/models',
     ]);
-    const [healthcheck] = ops(runtime, 'HEALTHCHECK');
-    expect(healthcheck).toContain('/health/live');
-    expect(healthcheck).toContain('CMD ["node", "-e"');
-    expect(ops(runtime, 'CMD')).toEqual(['["node", "server/dist/server.js"]']);
-    const labels = ops(runtime, 'LABEL').join(' ');
-    expect(labels).toContain(`org.opencontainers.image.version="\${MODEL_VERSION}"`);
+    expect(healthScript()).toContain('/health/live');
+    expect(only(runtime, 'HEALTHCHECK').flags).toMatchObject({ interval: '30s', retries: '3' });
+    expect(only(runtime, 'CMD').json).toEqual(['node', 'server/dist/server.js']);
+    const labels = merged(runtime, 'LABEL');
+    expect(labels['org.opencontainers.image.version']).toBe(`\${MODEL_VERSION}`);
     for (const key of ['title', 'revision', 'created', 'source', 'licenses']) {
-      expect(labels).toContain(`org.opencontainers.image.${key}=`);
+      expect(labels[`org.opencontainers.image.${key}`], key).toBeTruthy();
     }
-    expect(ops(runtime, 'ARG')).toContain('MODEL_VERSION=unknown');
-    expect(ops(runtime, 'ENV').join(' ')).toMatch(/DATA_DIR=\/data/);
+    expect(merged(runtime, 'ARG').MODEL_VERSION).toBe('unknown');
     // production mode (no development key) and the allocator settings the memory bound relies on
-    expect(ops(runtime, 'ENV').join(' ')).toMatch(
-      /NODE_ENV=production.*MALLOC_ARENA_MAX=2.*MALLOC_TRIM_THRESHOLD_=131072/,
-    );
-    expect(ops(runtime, 'VOLUME')).toEqual(['["/data"]']);
-    expect(ops(runtime, 'EXPOSE')).toEqual(['8080']);
+    expect(merged(runtime, 'ENV')).toMatchObject({
+      DATA_DIR: '/data',
+      NODE_ENV: 'production',
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+    });
+    expect(only(runtime, 'VOLUME').json).toEqual(['/data']);
+    expect(only(runtime, 'EXPOSE').args).toEqual(['8080']);
   });
 
   it('the healthcheck script is valid JavaScript', () => {
-    const [, script] = /"-e", "(.*)"\]/.exec(ops(runtime, 'HEALTHCHECK')[0]!) ?? [];
-    expect(() => new Function(script!)).not.toThrow();
+    expect(() => new Function(healthScript())).not.toThrow();
   });
 
   it('runs the server entry point the build produces', () => {
@@ -186,7 +256,7 @@ describe('.dockerignore', () => {
     }
     for (const p of needed) expect(ignored(p), p).toBe(false);
     // every file the Dockerfile copies by name exists and is in the context
-    for (const file of ops(build, 'COPY')[0]!.split(/\s+/).slice(0, -1)) {
+    for (const file of all(build, 'COPY')[0]!.args.slice(0, -1)) {
       expect(existsSync(join(ROOT, file)), file).toBe(true);
       expect(ignored(file), file).toBe(false);
     }
@@ -246,7 +316,7 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
   // staging, the runtime COPY lines (read from the Dockerfile), the runtime ENV, a non-root user that
   // cannot write the app folder, and the HEALTHCHECK command itself.
   const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-image-'));
-  let server: Service | undefined;
+  let server: RunningServer | undefined;
   afterAll(async () => {
     await server?.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -283,12 +353,12 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
     );
     // COPY --from=build <src> <dest>: /out/* comes from the steps above, /src/* is the built workspace
     const app = join(tmp, 'app');
-    for (const copy of ops(runtime, 'COPY')) {
-      const [, src = '', dest = ''] = /^--from=build (\S+) (\S+)$/.exec(copy) ?? [];
+    for (const copy of all(runtime, 'COPY')) {
+      const [src = '', dest = ''] = copy.args;
       const from = src.startsWith('/out/')
         ? join(out, src.slice(5))
         : join(ROOT, src.replace(/^\/src\//, ''));
-      expect(existsSync(from), `${copy}: ${from}`).toBe(true);
+      expect(existsSync(from), `COPY ${src} ${dest}: ${from}`).toBe(true);
       const to = join(app, dest.replace(/^\/app\//, ''));
       mkdirSync(dirname(to), { recursive: true });
       // the staged outputs are moved (node_modules is large), the workspace's own files copied
@@ -296,14 +366,9 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
       else cpSync(from, to, { recursive: true });
     }
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-    for (const line of ops(runtime, 'ENV')) {
-      for (const [, key, value] of line.matchAll(/(\w+)=(\S+)/g))
-        env[key!] = value!.replace(/^\/app\//, `${app}/`);
-    }
-    const port = await freePort();
+    for (const [key, value] of Object.entries(merged(runtime, 'ENV')))
+      env[key] = value.replace(/^\/app\//, `${app}/`);
     Object.assign(env, {
-      HOST: '127.0.0.1',
-      PORT: String(port),
       WORKERS: '1',
       LOG_LEVEL: 'warn',
       DATA_DIR: join(tmp, 'data'),
@@ -319,22 +384,14 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
       execFileSync('chown', ['65534:65534', join(tmp, 'data')]);
       chmodSync(tmp, 0o755);
     }
-    const [cmd, ...args] = JSON.parse(ops(runtime, 'CMD')[0]!) as string[];
+    const [cmd, ...args] = only(runtime, 'CMD').json!;
     expect(cmd).toBe('node');
     const command = asRoot ? 'setpriv' : process.execPath;
     const argv = asRoot
       ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]
       : args;
-    server = new Service('server (image layout)', command, argv, { cwd: app, env });
-    const base = `http://127.0.0.1:${port}`;
-    await poll(
-      'the server in the image layout to be ready',
-      async () => {
-        server!.assertRunning();
-        return (await fetch(`${base}/health/ready`)).ok || undefined;
-      },
-      90_000,
-    );
+    server = await startServer({ name: 'server (image layout)', command, args: argv, cwd: app, env });
+    const { baseURL: base, port } = server;
     const predict = await fetch(`${base}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
@@ -344,7 +401,8 @@ describe('the runtime layout, assembled as the Dockerfile does and run as an unp
     expect(((await predict.json()) as { model: { version: string } }).model.version).toBe(manifest.version);
     expect((await fetch(`${base}/`)).headers.get('content-type')).toMatch(/text\/html/);
     // the HEALTHCHECK's own command, with the container's PORT
-    const [, script] = /"-e", "(.*)"\]/.exec(ops(runtime, 'HEALTHCHECK')[0]!) ?? [];
-    expect(spawnSync(process.execPath, ['-e', script!], { env: { PORT: String(port) } }).status).toBe(0);
+    expect(spawnSync(process.execPath, ['-e', healthScript()], { env: { PORT: String(port) } }).status).toBe(
+      0,
+    );
   }, 150_000);
 });

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseShell } from 'shell-quote';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CHART_DIR, helm, ROOT } from './support/helm.js';
@@ -15,28 +16,67 @@ type Yaml = any;
 const readYaml = (p: string): Yaml => parse(readFileSync(join(ROOT, p), 'utf8'));
 const steps = (wf: Yaml, job: string): Yaml[] => wf.jobs[job].steps;
 
+/**
+ * The commands of a `run:` script, each as its argv (shell-quote), split at `&&`, `||`, `;`, `|` and
+ * line ends; `su ... -c "<script>"` is opened too. GitHub expressions (`${{ x }}`) stay as written.
+ */
+function shellCommands(script: string): string[][] {
+  const expressions: string[] = [];
+  const marked = script.replace(/\$\{\{.*?\}\}/g, (e) => `GHEXPR${expressions.push(e) - 1}X`);
+  const unmark = (t: string) => t.replace(/GHEXPR(\d+)X/g, (_, n) => expressions[Number(n)]!);
+  const out: string[][] = [];
+  for (const line of marked.split('\n')) {
+    let current: string[] = [];
+    for (const token of parseShell(line, (name) => `$${name}`)) {
+      if (typeof token === 'string') current.push(unmark(token));
+      else if ('op' in token && ['&&', '||', ';', '|'].includes(token.op)) {
+        out.push(current);
+        current = [];
+      }
+    }
+    out.push(current);
+  }
+  const commands = out.filter((c) => c.length > 0);
+  return commands.flatMap((c) =>
+    c[0] === 'su' && c.includes('-c') ? [c, ...shellCommands(c.at(-1)!)] : [c],
+  );
+}
+const runCommands = (stepList: Yaml[]) => stepList.flatMap((s: Yaml) => (s.run ? shellCommands(s.run) : []));
+/** Every string anywhere in a parsed document. */
+const strings = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
+const includesCommand = (commands: string[][], argv: string[]) =>
+  commands.some((c) => c.length === argv.length && c.every((t, i) => t === argv[i]));
+
 describe('.github/workflows/ci.yml', () => {
   const ci = readYaml('.github/workflows/ci.yml');
 
-  it('runs the README test command after enabling pnpm with corepack', () => {
+  it('runs the README test command, under CI=true, after enabling pnpm with corepack', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect(readme).toMatch(/pnpm@9 test/);
-    const runs: string[] = steps(ci, 'test')
-      .map((s: Yaml) => s.run)
-      .filter(Boolean);
-    const corepack = runs.findIndex((r) => /corepack enable/.test(r));
-    const test = runs.findIndex((r) => /^pnpm test$/m.test(r));
+    const quickStart = shellCommands(/```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '');
+    expect(quickStart).toContainEqual(['npx', '--yes', 'pnpm@9', 'test']);
+    const stepCommands = steps(ci, 'test').map((s: Yaml) => (s.run ? shellCommands(s.run) : []));
+    const corepack = stepCommands.findIndex((c: string[][]) => includesCommand(c, ['corepack', 'enable']));
+    const test = stepCommands.findIndex((c: string[][]) => includesCommand(c, ['pnpm', 'test']));
     expect(corepack).toBeGreaterThanOrEqual(0);
     expect(test).toBeGreaterThan(corepack);
-    expect(ci.on.pull_request).toBeDefined();
+    // the tests' prerequisite rule (a missing tool fails instead of skipping) keys on CI
+    expect(ci.jobs.test.env.CI).toBe('true');
+    expect(ci.on).toHaveProperty('pull_request');
     expect(ci.permissions).toEqual({ contents: 'read' });
   });
 
   it('gives the tests what they expect: Debian, root, PostgreSQL and Redis on 127.0.0.1', () => {
     expect(ci.jobs.test.container.image).toMatch(/^node:20-bookworm/);
-    const setup = steps(ci, 'test').find((s: Yaml) => /postgresql/.test(s.run ?? '')).run as string;
-    expect(setup).toMatch(/createdb test/);
-    expect(setup).toMatch(/redis-server --daemonize yes --bind 127\.0\.0\.1 --port 6379/);
+    const commands = runCommands(steps(ci, 'test'));
+    expect(commands).toContainEqual(['createdb', 'test']);
+    const redis = commands.find((c) => c[0] === 'redis-server')!;
+    expect(redis.slice(redis.indexOf('--bind'), redis.indexOf('--bind') + 4)).toEqual([
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      '6379',
+    ]);
     // prometheus, chromium and python3-torch come from the test command's own bootstrap
     expect(readFileSync(join(ROOT, 'scripts/ensure-system-deps.sh'), 'utf8')).toMatch(
       /missing\+=\(prometheus\)/,
@@ -48,12 +88,31 @@ describe('.github/workflows/release.yml', () => {
   const release = readYaml('.github/workflows/release.yml');
   const image = steps(release, 'image');
   const uses = (name: string) => image.find((s: Yaml) => String(s.uses).startsWith(name));
+  const manifestVersion = (
+    JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as { version: string }
+  ).version;
 
   it('builds on a version tag and refuses a tag that is not the model version', () => {
     expect(release.on.push.tags).toEqual(['v*']);
+    // the step's own script, run with the variables GitHub gives it
     const check = image.find((s: Yaml) => s.id === 'version').run as string;
-    expect(check).toContain("require('./models/manifest.json').version");
-    expect(check).toMatch(/exit 1/);
+    const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-release-'));
+    try {
+      const run = (tag: string) =>
+        spawnSync('bash', ['-e', '-c', check], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, GITHUB_REF_NAME: tag, GITHUB_OUTPUT: join(tmp, `out-${tag}`) },
+        });
+      const ok = run(`v${manifestVersion}`);
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(readFileSync(join(tmp, `out-v${manifestVersion}`), 'utf8')).toBe(`version=${manifestVersion}\n`);
+      const bad = run('v999.0.0');
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toContain(`does not match models/manifest.json version ${manifestVersion}`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('pushes to ECR with OIDC credentials, tagged with the model version', () => {
@@ -66,28 +125,32 @@ describe('.github/workflows/release.yml', () => {
     const build = uses('docker/build-push-action@');
     expect(build.with.push).toBe(true);
     expect(build.with.tags).toBe(`\${{ steps.ref.outputs.image }}:\${{ steps.version.outputs.version }}`);
-    expect(build.with['build-args']).toContain(`MODEL_VERSION=\${{ steps.version.outputs.version }}`);
+    const buildArgs = (build.with['build-args'] as string).split('\n').filter(Boolean);
+    expect(buildArgs).toContain(`MODEL_VERSION=\${{ steps.version.outputs.version }}`);
   });
 
   it('then opens a pull request that bumps the chart', () => {
     const bump = release.jobs['bump-chart'];
     expect(bump.needs).toBe('image');
     expect(bump.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
-    const run = bump.steps.find((s: Yaml) => /bump-image-tag\.sh/.test(s.run ?? '')).run;
-    expect(run).toContain(
-      `deploy/release/bump-image-tag.sh "\${{ needs.image.outputs.version }}" charts/shelfwatch`,
-    );
+    expect(runCommands(bump.steps)).toContainEqual([
+      'deploy/release/bump-image-tag.sh',
+      `\${{ needs.image.outputs.version }}`,
+      'charts/shelfwatch',
+    ]);
     const pr = bump.steps.find((s: Yaml) => String(s.uses).startsWith('peter-evans/create-pull-request@'));
     expect(pr.with['add-paths']).toContain('charts/shelfwatch/values.yaml');
   });
 
   it('every `needs.image.outputs.*` and `steps.*.outputs.*` reference resolves', () => {
-    const text = readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8');
-    for (const [, out] of text.matchAll(/needs\.image\.outputs\.(\w+)/g)) {
-      expect(release.jobs.image.outputs, out).toHaveProperty(out!);
-    }
+    const text = strings(release).join('\n');
+    const needs = [...text.matchAll(/needs\.image\.outputs\.(\w+)/g)].map((m) => m[1]!);
+    expect(needs.length).toBeGreaterThan(0);
+    for (const out of needs) expect(release.jobs.image.outputs, out).toHaveProperty(out);
     const ids = new Set(image.map((s: Yaml) => s.id).filter(Boolean));
-    for (const [, id] of text.matchAll(/steps\.([\w-]+)\.outputs/g)) expect(ids.has(id), id).toBe(true);
+    const referenced = [...text.matchAll(/steps\.([\w-]+)\.outputs/g)].map((m) => m[1]!);
+    expect(referenced.length).toBeGreaterThan(0);
+    for (const id of referenced) expect(ids.has(id), id).toBe(true);
   });
 });
 

@@ -2,9 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  freePort,
+  poll,
+  prerequisite,
+  type RunningServer,
+  Service,
+  shelfPng,
+  startServer,
+} from '@shelfwatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_DIR, ROOT } from './support/helm.js';
-import { freePort, poll, Service, shelfPng, waitForServerBuild } from './support/processes.js';
 import {
   dashboardExpressions,
   expandGrafanaVariables,
@@ -23,15 +31,21 @@ const EXTERNAL_METRICS: Record<string, string> = {
 type PromResponse<T> = { status: 'success' | 'error'; data: T; error?: string; errorType?: string };
 type Vector = { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
 
-const SERVER_ENTRY = join(ROOT, 'server/dist/server.js');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
   name: string;
   version: string;
 };
 
-describe('a real Prometheus scraping a running server', () => {
+const PROMETHEUS = '/usr/bin/prometheus';
+const hasPrometheus = prerequisite(
+  "Debian's prometheus (/usr/bin/prometheus and promtool)",
+  existsSync(PROMETHEUS) && spawnSync('promtool', ['--version']).status === 0,
+  'apt-get install -y prometheus (scripts/ensure-system-deps.sh)',
+);
+
+describe.runIf(hasPrometheus)('a real Prometheus scraping a running server', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'shelfwatch-live-'));
-  let server: Service;
+  let server: RunningServer;
   let prometheus: Service;
   let api: string;
   let prom: string;
@@ -49,19 +63,10 @@ describe('a real Prometheus scraping a running server', () => {
     });
 
   beforeAll(async () => {
-    await waitForServerBuild();
-    if (!existsSync(SERVER_ENTRY)) {
-      throw new Error(
-        `${SERVER_ENTRY} is missing: build the server first (pnpm build; the root pnpm test does)`,
-      );
-    }
-    const [serverPort, promPort] = [await freePort(), await freePort()];
-    api = `http://127.0.0.1:${serverPort}`;
+    const promPort = await freePort();
     prom = `http://127.0.0.1:${promPort}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(serverPort),
       WORKERS: '1',
       INTRA_OP_THREADS: '1',
       DATA_DIR: join(tmp, 'data'),
@@ -72,7 +77,8 @@ describe('a real Prometheus scraping a running server', () => {
     };
     delete env.DATABASE_URL; // embedded PGlite in DATA_DIR
     delete env.DEV_MODE;
-    server = new Service('server', process.execPath, [SERVER_ENTRY], { cwd: ROOT, env });
+    server = await startServer({ env });
+    api = server.baseURL;
 
     writeFileSync(
       join(tmp, 'prometheus.yml'),
@@ -80,13 +86,13 @@ describe('a real Prometheus scraping a running server', () => {
         global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
         rule_files: [join(CHART_DIR, 'files/prometheus-rules.yaml')],
         scrape_configs: [
-          { job_name: 'shelfwatch', static_configs: [{ targets: [`127.0.0.1:${serverPort}`] }] },
+          { job_name: 'shelfwatch', static_configs: [{ targets: [`127.0.0.1:${server.port}`] }] },
         ],
       }),
     );
     prometheus = new Service(
       'prometheus',
-      '/usr/bin/prometheus',
+      PROMETHEUS,
       [
         `--config.file=${join(tmp, 'prometheus.yml')}`,
         `--storage.tsdb.path=${join(tmp, 'tsdb')}`,
@@ -95,18 +101,8 @@ describe('a real Prometheus scraping a running server', () => {
       ],
       { cwd: tmp },
     );
-
-    await poll(
-      'server /health/ready',
-      async () => {
-        server.assertRunning();
-        return (await fetch(`${api}/health/ready`)).ok || undefined;
-      },
-      90_000,
-    );
-    await poll('Prometheus /-/ready', async () => {
-      prometheus.assertRunning();
-      return (await fetch(`${prom}/-/ready`)).ok || undefined;
+    await poll('Prometheus /-/ready', async () => (await fetch(`${prom}/-/ready`)).ok || undefined, {
+      check: () => prometheus.assertRunning(),
     });
   }, 120_000);
 

@@ -1,6 +1,6 @@
 /** Helpers that drive the PWA through its stable test hooks (data-testid and data-* attributes). */
 import { readFileSync } from 'node:fs';
-import { type APIRequestContext, type BrowserContext, expect, type Page } from '@playwright/test';
+import { type APIRequestContext, type BrowserContext, expect, type Page, type Route } from '@playwright/test';
 
 export type Box = [number, number, number, number];
 
@@ -186,4 +186,13 @@ export async function serverAudits(
   });
   expect(r.status()).toBe(200);
   return ((await r.json()) as { items: never[] }).items;
+}
+
+/** Answers an intercepted request as a store Wi-Fi's captive portal does: 200, an HTML sign-in page. */
+export function fulfillAsCaptivePortal(route: Route): Promise<void> {
+  return route.fulfill({
+    status: 200,
+    contentType: 'text/html',
+    body: '<html><h1>Sign in to Store-WiFi</h1></html>',
+  });
 }

@@ -2,13 +2,15 @@
  * The shelf photo the e2e tests scan. Preferred: one procedural shelf from the model pipeline's own
  * renderer (`models/shelfwatch_train/render.py`, split `fixture`, seeded, 960 px so the phone and the
  * server both resample); it needs Debian's python3 with numpy and PIL. Otherwise a shelf is drawn with
- * a canvas in Chromium (fewer detections, still a real comparison).
+ * a canvas in Chromium (fewer detections, still a real comparison), except under CI=true, where a
+ * missing renderer is a failure.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
+import { prerequisite } from '@shelfwatch/test-utils';
 import { REPO_DIR } from './paths.ts';
 
 const PYTHON = process.env.SHELFWATCH_PYTHON ?? '/usr/bin/python3';
@@ -39,8 +41,11 @@ function renderWithPipeline(outDir: string): string | undefined {
   );
   const file = join(outDir, 'fixture', '00001.jpg');
   if (r.status !== 0 || !existsSync(file)) {
-    console.warn(
-      `[e2e] model pipeline renderer unavailable (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); drawing a shelf instead`,
+    // Locally a canvas-drawn shelf stands in; under CI=true the missing renderer fails the run.
+    prerequisite(
+      `the model pipeline renderer (${PYTHON} -m shelfwatch_train.render)`,
+      false,
+      `${(r.stderr || r.error?.message || '').trim().split('\n').pop()}; apt-get install -y python3-numpy python3-pil`,
     );
     return undefined;
   }

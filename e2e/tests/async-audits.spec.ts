@@ -5,7 +5,7 @@
  * stored, failed or sent twice.
  */
 import { devices, expect, test } from '@playwright/test';
-import { fileAudit, scan, serverAudits, useSettings } from '../support/app.ts';
+import { fileAudit, fulfillAsCaptivePortal, scan, serverAudits, useSettings } from '../support/app.ts';
 import { snap } from '../support/screens.ts';
 
 test.use({ ...devices['Pixel 7'] });
@@ -32,11 +32,7 @@ test('accepted (202) at once, shown as accepted while a portal answers the polls
       return route.fallback();
     }
     portalPolls++;
-    return route.fulfill({
-      status: 200,
-      contentType: 'text/html',
-      body: '<html><h1>Sign in to Store-WiFi</h1></html>',
-    });
+    return fulfillAsCaptivePortal(route);
   });
   await page.goto('/');
   await scan(page);

@@ -11,6 +11,7 @@ import {
   drawnBoxes,
   fileAudit,
   fixturePath,
+  fulfillAsCaptivePortal,
   scan,
   serverAudits,
   useSettings,
@@ -251,11 +252,7 @@ test("a captive portal's 200 is not taken for a stored audit: it stays queued an
   await context.route('**/audits', (route) => {
     if (!portal || route.request().method() !== 'POST') return route.fallback();
     portalAnswers++;
-    return route.fulfill({
-      status: 200,
-      contentType: 'text/html',
-      body: '<html><h1>Sign in to Store-WiFi</h1></html>',
-    });
+    return fulfillAsCaptivePortal(route);
   });
   await page.goto('/');
   await scan(page);

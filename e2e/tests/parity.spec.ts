@@ -4,10 +4,11 @@
  * the server's adapter committed (server/test/parity.spec.ts checks the server against the same
  * values). Byte-identical input, so the model sees the same thing on the phone and on the server.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { needSharedData } from '@shelfwatch/test-utils';
 import { REPO_DIR } from '../support/paths.ts';
 
 interface GoldenPhoto {
@@ -48,10 +49,7 @@ test('the PWA worker builds the golden model input for every fixture photo', asy
   const checked: string[] = [];
   for (const photo of golden.photos) {
     const path = photo.file ? join(FIXTURES, photo.file) : join(SHARED_DATA, photo.shared!);
-    if (!existsSync(path)) {
-      console.warn(`[e2e] skipped ${photo.shared}: ../shared/data is not here`);
-      continue;
-    }
+    if (!needSharedData(path)) continue;
     const name = photo.file ?? photo.shared!;
     const got = await page.evaluate(
       async ({ b64, type, size }) => {

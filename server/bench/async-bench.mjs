@@ -2,7 +2,7 @@
 // Asynchronous audits with 1 and 2 `shelfwatch worker` processes, in one run: accept throughput
 // (submits answered 202 per second) and end-to-end completion rate (audits stored per second, from
 // the first submit to the last job done), on PostgreSQL with real shelf photos. Not a test: it
-// prints medians and ratios (STYLE.md 11).
+// prints medians and ratios (docs/CONVENTIONS.md 9).
 //
 //   pnpm --filter @shelfwatch/shared build && pnpm --filter @shelfwatch/server build
 //   node server/bench/async-bench.mjs

@@ -3,7 +3,7 @@
 // concurrent clients (20 stores, a key each, default rate limits) to the built API on PostgreSQL,
 // processed by two `shelfwatch worker` processes; one worker is SIGKILLed mid-burst and started
 // again. Prints accept latency (p50/p99), accept throughput, completion, the exactly-once checks and
-// /predict answered during the burst. Not a test: it measures and reports (STYLE.md 11).
+// /predict answered during the burst. Not a test: it measures and reports (docs/CONVENTIONS.md 9).
 //
 //   pnpm --filter @shelfwatch/shared build && pnpm --filter @shelfwatch/server build
 //   node server/bench/async-burst.mjs

@@ -2,23 +2,8 @@
 // and the long run (server/bench/fuzz.mjs, 10,000+). Seeds are generated here with sharp (JPEG,
 // PNG, WebP in several encodings); mutations are bit flips, truncations, header and chunk edits.
 // Everything is driven by one seeded PRNG, so a failing case can be replayed from its seed.
+import { rng } from '@shelfwatch/test-utils';
 import sharp from 'sharp';
-
-/**
- * mulberry32: a small, fast, seedable PRNG.
- * @param {number} seed
- * @returns {() => number} uniform in [0, 1)
- */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** @param {() => number} r @param {number} n integer in [0, n) */
 const pick = (r, n) => Math.floor(r() * n);
@@ -229,7 +214,7 @@ export async function serverRss(base) {
  *   slowest: { i: number, seed: string, kind: string, ms: number, status: number } | null, wallMs: number }>}
  */
 export async function runFuzz({ base, count, seed, concurrency = 2, seeds }) {
-  const r = prng(seed);
+  const r = rng(seed);
   // Cases are drawn up front from the one PRNG, so the order of answers does not change them.
   const cases = Array.from({ length: count }, (_, i) => {
     const s = seeds[pick(r, seeds.length)];

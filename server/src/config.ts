@@ -11,7 +11,7 @@ import { envSchema } from 'env-schema';
 export const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The one environment schema of the server (STYLE.md 3). Every default works on a laptop:
+ * The one environment schema of the server (docs/CONVENTIONS.md 3). Every default works on a laptop:
  * `node server/dist/server.js` with nothing set serves the PWA build, the shipped model and an
  * embedded PGlite database. An empty string means "use the computed default" for paths.
  */

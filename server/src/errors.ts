@@ -5,7 +5,7 @@ export { ERROR_CATALOGUE, type ErrorCode };
 /**
  * The server's error type: a code of the shared catalogue (status, default message), an optional
  * specific message, a `cause` for the logs and extra response headers (e.g. `Retry-After`).
- * The error handler shows `message` for 4xx only (STYLE.md 4).
+ * The error handler shows `message` for 4xx only (docs/CONVENTIONS.md 4).
  */
 export class ApiError extends Error {
   readonly code: ErrorCode;

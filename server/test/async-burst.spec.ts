@@ -5,7 +5,7 @@ import { KEYS } from './helpers/app.js';
 import { postImage, request } from './helpers/http.js';
 import { hasSharedPhotos, sharedPhoto, shelfJpeg } from './helpers/images.js';
 import { type Job, submitAsync, waitForJob } from './helpers/jobs.js';
-import { createTestSchema, postgresReachable } from './helpers/postgres.js';
+import { createTestSchema, usePostgres } from './helpers/postgres.js';
 import { type SpawnedServer, spawnServer } from './helpers/spawn-server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -13,7 +13,7 @@ import { waitFor } from './helpers/wait.js';
 // with a separate `shelfwatch worker` process on PostgreSQL; the worker is SIGKILLed mid-burst and
 // started again. No job may be lost and none processed twice. The CI size is small (48 jobs);
 // server/bench/async-burst.mjs runs the 500-photo version whose output is in server/README.md.
-const enabled = (await postgresReachable()) || Boolean(process.env.CI);
+const enabled = await usePostgres();
 const CLIENTS = 8;
 const PER_CLIENT = 6;
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DetectionPipeline, describeModel } from '@shelfwatch/shared';
+import { needSharedData } from '@shelfwatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { decodeUpright } from '../src/inference/decode-image.js';
 import { REPO_ROOT } from './helpers/build.js';
@@ -16,7 +17,7 @@ import { REPO_ROOT } from './helpers/build.js';
 const FIXTURES = resolve(REPO_ROOT, 'server/test/fixtures/parity');
 const GOLDEN_FILE = resolve(FIXTURES, 'golden.json');
 const SHARED_DATA = resolve(REPO_ROOT, '../shared/data');
-/** Real 12 MP and 10 MP shelf photos, checked where ../shared is present (never copied here). */
+/** Real 12 MP and 10 MP shelf photos, checked where ../shared/data is present (never copied here; CI=true needs it). */
 const SHARED_PHOTOS = [
   'sku110k-shelf-sample/images/train_2975.jpg',
   'sku110k-test-unlabeled/images/test_0.jpg',
@@ -66,7 +67,8 @@ describe('the model input of every fixture photo is the committed golden', () =>
     check({ file }, await measure(readFileSync(resolve(FIXTURES, file))));
   });
 
-  it.skipIf(!existsSync(SHARED_DATA)).each(SHARED_PHOTOS)(
+  const sharedData = needSharedData(SHARED_DATA);
+  it.runIf(sharedData).each(SHARED_PHOTOS)(
     '%s (../shared/data)',
     async (shared) => {
       check({ shared }, await measure(readFileSync(resolve(SHARED_DATA, shared))));

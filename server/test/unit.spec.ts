@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readOnnxMetadataProps } from '@shelfwatch/shared';
+import { PNG_SIGNATURE, pngChunk, rgbIhdr } from '@shelfwatch/test-utils';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyRing, DEV_API_KEY, mayAccessStore, sha256Hex } from '../src/auth/api-keys.js';
@@ -240,14 +241,7 @@ describe('image checks on raw bytes', () => {
 
 /** A PNG signature + IHDR only (the walk needs nothing more). */
 function pngHeaderOnly(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(25);
-  ihdr.writeUInt32BE(13, 0);
-  ihdr.write('IHDR', 4, 'latin1');
-  ihdr.writeUInt32BE(width, 8);
-  ihdr.writeUInt32BE(height, 12);
-  ihdr[16] = 8;
-  ihdr[17] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]);
+  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', rgbIhdr(width, height))]);
 }
 
 describe('FailureThrottle', () => {

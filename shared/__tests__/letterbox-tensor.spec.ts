@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { rng } from '@shelfwatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { kernelModuleText } from '../scripts/build-kernel.mjs';
 import {
@@ -10,7 +11,6 @@ import {
   letterboxTensor,
 } from '../src/index.js';
 import { axisTaps, RESAMPLE_ONE } from '../src/resample-taps.js';
-import { rng } from '../test-utils/rng.js';
 
 /**
  * The arithmetic the kernel promises, written the plain way: composite RGBA over grey 114 as a

@@ -6,6 +6,8 @@
 //     distribution: most anchors near zero, ~1,100 products each lighting up a cluster of
 //     overlapping anchors, so that 1,000 are kept (the default cap) at 8,400 and 33,600 anchors.
 // Run: pnpm bench:core (= pnpm --filter @shelfwatch/shared bench)
+
+import { rng } from '@shelfwatch/test-utils';
 import {
   attachShelfRows,
   computeLetterbox,
@@ -20,7 +22,6 @@ import {
   nms,
   postprocess,
 } from '../src/index.js';
-import { rng } from '../test-utils/rng.js';
 
 interface Case {
   name: string;

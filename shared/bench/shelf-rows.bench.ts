@@ -2,8 +2,9 @@
 // rows converging (a perspective warp), mixed product sizes, missing products, some two-high stacks
 // and a few spurious boxes. Prints medians measured in this run (measure, don't assert).
 // Run: pnpm --filter @shelfwatch/shared bench:rows
+
+import { rng } from '@shelfwatch/test-utils';
 import { analyzeShelf, type BoxXyxy } from '../src/index.js';
-import { rng } from '../test-utils/rng.js';
 
 /** About `target` boxes on `shelves` shelves of two fixtures, warped so that rows converge. */
 function layout(target: number, shelves: number, seed: number): { box: BoxXyxy }[] {

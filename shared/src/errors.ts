@@ -10,7 +10,7 @@ export interface ErrorSpec {
 
 /**
  * Every error the API can answer with, shared by the server (status, metrics label `code`) and the
- * PWA (user-facing text, retry policy). Client mistakes are 4xx, never 5xx (DESIGN.md).
+ * PWA (user-facing text, retry policy). Client mistakes are 4xx, never 5xx (docs/API.md, errors).
  */
 export const ERROR_CATALOGUE = {
   EMPTY_BODY: { status: 400, message: 'The request has no image.', retryable: false },

@@ -61,7 +61,7 @@ export interface ModelInfo {
   version: string;
 }
 
-/** The `POST /predict` response body (DESIGN.md API contract); the PWA produces the same shape on device. */
+/** The `POST /predict` response body (docs/API.md); the PWA produces the same shape on device. */
 export interface PredictResult {
   model: ModelInfo;
   image: { width: number; height: number };

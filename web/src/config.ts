@@ -1,5 +1,5 @@
 /**
- * The one place the PWA reads `import.meta.env` (STYLE.md #3). Model and ORT URLs are compiled in by
+ * The one place the PWA reads `import.meta.env` (docs/CONVENTIONS.md 3). Model and ORT URLs are compiled in by
  * `web/build/vite-plugins.ts` from `models/manifest.json` and the installed onnxruntime-web.
  */
 

@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Detection, PredictResult, ShelfRow } from '@shelfwatch/shared';
+import type { PredictResult } from '@shelfwatch/shared';
+import type { Static } from '@sinclair/typebox';
+import type { AuditRecord as AuditRecordSchema } from '../schemas/audits.js';
 import type { SqlClient, SqlRunner } from './sql-client.js';
 
-/** A stored audit as the API returns it. */
-export interface AuditRecord {
-  id: string;
-  /** ISO 8601 UTC. */
-  createdAt: string;
-  storeId: string;
-  aisle: string;
-  note: string | null;
-  model: { name: string; version: string };
-  count: number;
-  rows: ShelfRow[];
-  detections: Detection[];
-  image: { width: number; height: number; sha256: string };
-}
+/**
+ * A stored audit as the API returns it: the type of the response schema (`schemas/audits.ts`), so
+ * the record and the contract cannot differ. Audits stored before detections had `row` and rows
+ * had `line` lack them.
+ */
+export type AuditRecord = Static<typeof AuditRecordSchema>;
 
 export interface NewAudit extends Omit<AuditRecord, 'id' | 'createdAt'> {
   apiKeyName: string;
@@ -59,8 +53,8 @@ interface AuditRow {
   model_name: string;
   model_version: string;
   count: number;
-  rows: ShelfRow[] | string;
-  detections: Detection[] | string;
+  rows: AuditRecord['rows'] | string;
+  detections: AuditRecord['detections'] | string;
   image_sha256: string;
   image_width: number;
   image_height: number;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 
-/** Raw image bodies the API accepts (DESIGN.md); multipart is handled by @fastify/multipart. */
+/** Raw image bodies the API accepts (docs/API.md); multipart is handled by @fastify/multipart. */
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 
 /** Every content type an image route accepts. */

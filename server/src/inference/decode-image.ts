@@ -3,7 +3,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ApiError } from '../errors.js';
 import { checkDimensions, inspectImage } from './image-checks.js';
 
-/** Formats the API accepts (DESIGN.md): anything else sharp could read (GIF, TIFF, SVG, HEIF...) is 415. */
+/** Formats the API accepts (docs/API.md): anything else sharp could read (GIF, TIFF, SVG, HEIF...) is 415. */
 export const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
 export interface DecodeOptions {

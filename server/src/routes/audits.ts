@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mayAccessStore, sha256Hex } from '../auth/api-keys.js';
@@ -18,7 +19,13 @@ import {
   AuditParams,
   AuditRecord,
 } from '../schemas/audits.js';
-import { errorResponses, IMAGE_CONSUMES, ThresholdQuery } from '../schemas/common.js';
+import {
+  errorResponses,
+  IMAGE_BODY_DOC,
+  IMAGE_CONSUMES,
+  imageBodyDoc,
+  ThresholdQuery,
+} from '../schemas/common.js';
 
 const AuditCreateQuery = Type.Object(
   {
@@ -54,7 +61,7 @@ const AuditCreateHeaders = Type.Object({
 });
 
 /** The job as clients see it: `auditId` once done, `error` once failed. */
-function jobView(job: Job): typeof AuditJobResponse.static {
+function jobView(job: Job): Static<typeof AuditJobResponse> {
   return {
     job: {
       id: job.id,
@@ -82,14 +89,17 @@ function preferHeader(request: FastifyRequest): string | undefined {
 const POLL_AFTER_SECONDS = '1';
 
 /** Stored, audited counts: the system of record. Every route needs `Authorization: Bearer <api key>`. */
-export default async function auditRoutes(app: FastifyInstance) {
+export default async function auditRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // Every audit route needs the database: until it is migrated (PostgreSQL down at start), 503.
+  app.addHook('onRequest', app.requireDb);
   // onRequest, not preHandler: an unauthenticated upload is refused before its body is read.
   // Context hooks run before the route's own: authenticate, then the per-key rate limit.
   app.addHook('onRequest', app.authenticate);
   const security = [{ apiKey: [] }];
   const rateLimit = app.rateLimits.perKey;
 
-  app.post<{ Querystring: typeof AuditCreateQuery.static; Headers: typeof AuditCreateHeaders.static }>(
+  app.post(
     '/audits',
     {
       schema: {
@@ -102,6 +112,7 @@ export default async function auditRoutes(app: FastifyInstance) {
           '(415, 413, 422) then end the job as failed with that code instead of answering the submit.',
         security,
         consumes: IMAGE_CONSUMES,
+        [IMAGE_BODY_DOC]: imageBodyDoc(AuditInput),
         querystring: AuditCreateQuery,
         headers: AuditCreateHeaders,
         response: {
@@ -156,7 +167,7 @@ export default async function auditRoutes(app: FastifyInstance) {
           .header('retry-after', POLL_AFTER_SECONDS)
           .send(jobView(job));
       }
-      const replay = (record: typeof AuditRecord.static) => {
+      const replay = (record: Static<typeof AuditRecord>) => {
         if (
           record.image.sha256 !== sha256 ||
           record.storeId !== input.storeId ||
@@ -195,7 +206,7 @@ export default async function auditRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: typeof AuditListQuery.static }>(
+  app.get(
     '/audits',
     {
       schema: {
@@ -219,7 +230,7 @@ export default async function auditRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: typeof AuditParams.static }>(
+  app.get(
     '/audits/:id',
     {
       schema: {
@@ -239,7 +250,7 @@ export default async function auditRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: typeof AuditParams.static }>(
+  app.get(
     '/audits/:id/photo',
     {
       schema: {
@@ -249,7 +260,8 @@ export default async function auditRoutes(app: FastifyInstance) {
         querystring: Type.Object({}, { additionalProperties: false }),
         produces: ['image/jpeg', 'image/png', 'image/webp'],
         response: {
-          200: Type.String({ format: 'binary', description: 'the photo bytes' }),
+          // OpenAPI: a binary string; to TypeScript: the Buffer the handler sends (never serialised)
+          200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'the photo bytes' }),
           ...errorResponses(400, 401, 404, 429),
         },
       },
@@ -274,7 +286,7 @@ export default async function auditRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: typeof AuditJobParams.static }>(
+  app.get(
     '/audits/jobs/:jobId',
     {
       schema: {

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 
@@ -16,7 +17,8 @@ const NotReady = Type.Object({
 });
 
 /** Liveness (the event loop answers) and readiness (model loaded, workers serving, database reachable). */
-export default async function healthRoutes(app: FastifyInstance) {
+export default async function healthRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/health/live',
     {
@@ -51,7 +53,7 @@ export default async function healthRoutes(app: FastifyInstance) {
       const serving = app.inference.isReady() || (await app.inference.probe());
       const checks = {
         model: serving,
-        workers: app.inference.pool.threads.length,
+        workers: app.inference.workersAlive(),
         database,
         queue: app.jobs.isReady(),
         shuttingDown: app.shuttingDown,

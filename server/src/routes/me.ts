@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../schemas/common.js';
@@ -15,7 +16,8 @@ export const MeResponse = Type.Object({
 });
 
 /** GET /me: the cheap authenticated check for a client's setup and store picker. */
-export default async function meRoutes(app: FastifyInstance) {
+export default async function meRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/me',
     {

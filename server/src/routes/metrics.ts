@@ -1,7 +1,9 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 
 /** Prometheus text exposition of the app's registry. */
-export default async function metricsRoutes(app: FastifyInstance) {
+export default async function metricsRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/metrics',
     { schema: { summary: 'Prometheus metrics', hide: false }, logLevel: 'warn' },

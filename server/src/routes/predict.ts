@@ -1,7 +1,15 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { readImageInput, requireImageContentType } from '../http/image-input.js';
-import { errorResponses, IMAGE_CONSUMES, PredictResult, ThresholdQuery } from '../schemas/common.js';
+import {
+  errorResponses,
+  IMAGE_BODY_DOC,
+  IMAGE_CONSUMES,
+  imageBodyDoc,
+  PredictResult,
+  ThresholdQuery,
+} from '../schemas/common.js';
 
 export const PredictQuery = Type.Object(ThresholdQuery, { additionalProperties: false });
 
@@ -9,13 +17,15 @@ export const PredictQuery = Type.Object(ThresholdQuery, { additionalProperties: 
  * POST /predict: detect products on one shelf photo (raw image body or multipart field `image`).
  * Anonymous: the content type is checked and a queue slot taken before the body is read.
  */
-export default async function predictRoutes(app: FastifyInstance) {
-  app.post<{ Querystring: typeof PredictQuery.static }>(
+export default async function predictRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     '/predict',
     {
       schema: {
         summary: 'Detect products, shelf rows and gaps on a photo',
         consumes: IMAGE_CONSUMES,
+        [IMAGE_BODY_DOC]: imageBodyDoc(),
         querystring: PredictQuery,
         response: { 200: PredictResult, ...errorResponses(400, 413, 415, 422, 429, 503) },
       },

@@ -1,5 +1,6 @@
 import { basename, extname } from 'node:path';
 import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 
 /** MIME types `send` may not know or may get wrong for the PWA's assets. */
@@ -25,7 +26,8 @@ const NO_CACHE = new Set([
  * The PWA build at `/` (when WEB_ROOT exists): hashed assets cached for a year, the shell and
  * service worker revalidated, unknown paths that look like pages fall back to index.html.
  */
-export default async function webRoutes(app: FastifyInstance) {
+export default async function webRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const root = app.config.WEB_ROOT_RESOLVED;
   if (!root) {
     app.log.info('no PWA build found (WEB_ROOT); serving the API only');

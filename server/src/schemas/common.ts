@@ -1,5 +1,5 @@
 import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS, MAX_DETECTIONS_LIMIT } from '@shelfwatch/shared';
-import { type NumberOptions, type TSchema, Type } from '@sinclair/typebox';
+import { type NumberOptions, type TObject, type TSchema, Type } from '@sinclair/typebox';
 
 /**
  * Ajv keyword `x-finite`: refuses Infinity and -Infinity. Ajv's coercion turns `conf=1e309` into
@@ -129,3 +129,28 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 
 /** Documents the accepted image bodies in OpenAPI (not validated by Ajv: the body is a Buffer or a stream). */
 export const IMAGE_CONSUMES = ['image/jpeg', 'image/png', 'image/webp', 'multipart/form-data'];
+
+/** The route-schema key of {@link imageBodyDoc}; the swagger plugin turns it into the request body. */
+export const IMAGE_BODY_DOC = 'x-image-body';
+
+/**
+ * The OpenAPI request body of an image route, for the docs only (Ajv never sees it): the raw photo
+ * bytes, or multipart with the file field `image` and the route's text `fields`.
+ */
+export function imageBodyDoc(fields?: TObject) {
+  const binary = { schema: { type: 'string', format: 'binary' } };
+  return {
+    content: {
+      'image/jpeg': binary,
+      'image/png': binary,
+      'image/webp': binary,
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          required: ['image', ...(fields?.required ?? [])],
+          properties: { image: { type: 'string', format: 'binary' }, ...fields?.properties },
+        },
+      },
+    },
+  };
+}

@@ -1,33 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, KEYS } from '../helpers/app.js';
+import { buildTestAppOn, KEYS } from '../helpers/app.js';
 import { listen, postImage, request } from '../helpers/http.js';
 import { shelfJpeg } from '../helpers/images.js';
-import { createTestSchema, postgresReachable } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 
 // Issue 9, item 4: ordinary but odd input on /audits is a 400 or 404 decided at the schema, never
 // a 500 from the database. On PostgreSQL (where the 500s were seen) when it runs, else PGlite.
-const usePostgres = (await postgresReachable()) || Boolean(process.env.CI);
+const database = (await usePostgres()) ? 'postgres' : 'pglite';
 let app: FastifyInstance;
 let close: () => Promise<void>;
-let drop: (() => Promise<void>) | undefined;
 let base: string;
 let photo: Buffer;
 
 beforeAll(async () => {
-  const overrides: Record<string, string> = {};
-  if (usePostgres) {
-    const schema = await createTestSchema();
-    Object.assign(overrides, schema.env);
-    drop = schema.drop;
-  }
-  ({ app, close } = await buildTestApp(overrides));
+  ({ app, close } = await buildTestAppOn(database));
   base = await listen(app);
   photo = await shelfJpeg(320, 240);
 });
 afterAll(async () => {
   await close?.();
-  await drop?.();
 });
 
 const auth = { authorization: `Bearer ${KEYS.store1}` };
@@ -51,7 +43,7 @@ function multipart(fields: Record<string, string>): { body: Buffer; type: string
   return { body, type: `multipart/form-data; boundary=${b}` };
 }
 
-describe(`4. /audits input is validated before the database sees it (${usePostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
+describe(`4. /audits input is validated before the database sees it (${database === 'postgres' ? 'PostgreSQL' : 'PGlite'})`, () => {
   it.each([
     ['a NUL byte in aisle', 'storeId=store-1&aisle=A%00B'],
     ['a NUL byte in note', 'storeId=store-1&aisle=A1&note=x%00y'],

@@ -6,6 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { sha256Hex } from '../../src/auth/api-keys.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { ensureBuilt } from './build.js';
+import { createTestSchema } from './postgres.js';
 
 /** Keys of the test key ring: two stores' tablets and head office. */
 export const KEYS = {
@@ -59,4 +60,28 @@ export async function buildTestApp(
       cleanup();
     },
   };
+}
+
+/**
+ * {@link buildTestApp} on one audit database: the embedded PGlite, or a fresh schema of the test
+ * PostgreSQL (created here, dropped by `close`).
+ */
+export async function buildTestAppOn(
+  database: 'pglite' | 'postgres',
+  overrides: Record<string, string> = {},
+): Promise<{ app: FastifyInstance; config: Config; close: () => Promise<void> }> {
+  const schema = database === 'postgres' ? await createTestSchema() : undefined;
+  try {
+    const built = await buildTestApp({ ...overrides, ...schema?.env });
+    return {
+      ...built,
+      close: async () => {
+        await built.close();
+        await schema?.drop();
+      },
+    };
+  } catch (err) {
+    await schema?.drop();
+    throw err;
+  }
 }

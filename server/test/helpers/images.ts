@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDeflate, deflateSync } from 'node:zlib';
+import { needSharedData, pngFromParts, rgbIhdr } from '@shelfwatch/test-utils';
 import sharp from 'sharp';
 import { REPO_ROOT } from './build.js';
 
@@ -39,47 +40,20 @@ export async function shelfJpeg(width = 1200, height = 900): Promise<Buffer> {
     .toBuffer();
 }
 
-/** CRC-32 as PNG chunks use it. */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
 /**
  * A tiny PNG (a few hundred bytes) whose IHDR declares `width x height` RGB pixels: a decompression
  * bomb's header. Its IDAT holds a little compressed data, far less than the header promises.
  */
 export function pngDeclaring(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type RGB
-  const idat = deflateSync(Buffer.alloc(4096));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', idat),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFromParts(rgbIhdr(width, height), deflateSync(Buffer.alloc(4096)));
 }
 
 /** Real SKU-110K shelf photos, when the shared data folder is there (it is not on a user's machine). */
 export const SHARED_PHOTOS_DIR = resolve(REPO_ROOT, '../shared/data/sku110k-shelf-sample/images');
+/** Whether they are here, for tests that use them when they can (a synthetic photo otherwise). */
 export const hasSharedPhotos = existsSync(SHARED_PHOTOS_DIR);
+/** For tests that need them: false (skip, with a message) when absent, but a failure under CI=true. */
+export const needSharedPhotos = () => needSharedData(SHARED_PHOTOS_DIR);
 
 export function sharedPhoto(index = 0): Buffer {
   const files = readdirSync(SHARED_PHOTOS_DIR)
@@ -125,11 +99,6 @@ export async function exifLoopJpeg(entries = 5_000): Promise<Buffer> {
  * ~120 KB but 120 MB of scanlines): libvips' cost is per row, so tall thin images decode slowly.
  */
 export async function blackPng(width: number, height: number): Promise<Buffer> {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
   const deflate = createDeflate({ level: 9 });
   const out: Buffer[] = [];
   deflate.on('data', (d: Buffer) => out.push(d));
@@ -144,10 +113,5 @@ export async function blackPng(width: number, height: number): Promise<Buffer> {
   }
   deflate.end();
   await done;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.concat(out)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFromParts(rgbIhdr(width, height), Buffer.concat(out));
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { prerequisite } from '@shelfwatch/test-utils';
 import pg from 'pg';
 
 /** The PostgreSQL the development and CI machines run (docs/ARCHITECTURE.md): trust auth, database `test`. */
@@ -15,6 +16,18 @@ export async function postgresReachable(): Promise<boolean> {
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * Whether the PostgreSQL tests run: true when it answers; when it does not, false (they skip, with a
+ * message) locally and a failure under CI=true, where it is part of the machine.
+ */
+export async function usePostgres(): Promise<boolean> {
+  return prerequisite(
+    `PostgreSQL at ${TEST_PG_URL}`,
+    await postgresReachable(),
+    'pg_ctlcluster ... main start',
+  );
 }
 
 /**

@@ -3,19 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/auth/api-keys.js';
-import { buildTestApp, KEYS } from '../helpers/app.js';
+import { buildTestApp, buildTestAppOn, KEYS } from '../helpers/app.js';
 import { listen, partialRequest, postImage, request } from '../helpers/http.js';
 import { exifLoopJpeg, pngDeclaring, shelfJpeg } from '../helpers/images.js';
 import { getJob, type Job, submitAsync, waitForJob } from '../helpers/jobs.js';
-import { createTestSchema, postgresReachable } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 
 // Issue 13: POST /audits with `Prefer: respond-async` over a real socket, on the embedded PGlite
 // (pg-boss through its PGlite adapter, jobs run in this process) and on PostgreSQL (pg-boss with
 // its own pool and schema per run).
-const pgReachable = await postgresReachable();
 const backends = [
-  { name: 'PGlite (embedded, jobs in-process)', enabled: true },
-  { name: 'PostgreSQL (pg-boss schema per run)', enabled: pgReachable || Boolean(process.env.CI) },
+  { name: 'PGlite (embedded, jobs in-process)', database: 'pglite', enabled: true },
+  { name: 'PostgreSQL (pg-boss schema per run)', database: 'postgres', enabled: await usePostgres() },
 ] as const;
 
 interface Audit {
@@ -26,28 +25,20 @@ interface Audit {
   image: { width: number; height: number; sha256: string };
 }
 
-describe.each(backends)('async audits on $name', ({ name, enabled }) => {
+describe.each(backends)('async audits on $name', ({ database, enabled }) => {
   let app: FastifyInstance;
   let close: () => Promise<void>;
-  let drop: (() => Promise<void>) | undefined;
   let base: string;
   let photo: Buffer;
 
   beforeAll(async () => {
     if (!enabled) return;
-    const overrides: Record<string, string> = { JOB_SUPERVISE_SECONDS: '1', JOB_CONCURRENCY: '2' };
-    if (name.startsWith('PostgreSQL')) {
-      const schema = await createTestSchema();
-      Object.assign(overrides, schema.env);
-      drop = schema.drop;
-    }
-    ({ app, close } = await buildTestApp(overrides));
+    ({ app, close } = await buildTestAppOn(database, { JOB_SUPERVISE_SECONDS: '1', JOB_CONCURRENCY: '2' }));
     base = await listen(app);
     photo = await shelfJpeg(480, 360);
   });
   afterAll(async () => {
     await close?.();
-    await drop?.();
   });
 
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -127,8 +127,16 @@ describe('docs, headers, request ids', () => {
       'image/webp',
       'multipart/form-data',
     ]);
-    // The asynchronous contract (issue 13): 202 with a job, the Prefer header, the job and photo routes.
+    // The audit route documents its multipart text fields from its own input schema.
     const create = spec.paths['/audits'].post;
+    const form = create.requestBody.content['multipart/form-data'].schema;
+    expect(form.required).toEqual(['image', 'storeId', 'aisle']);
+    expect(Object.keys(form.properties)).toEqual(['image', 'storeId', 'aisle', 'note']);
+    expect(form.properties.storeId.pattern).toBeDefined();
+    expect(spec.paths['/predict'].post.requestBody.content['multipart/form-data'].schema.required).toEqual([
+      'image',
+    ]);
+    // The asynchronous contract (issue 13): 202 with a job, the Prefer header, the job and photo routes.
     const job = create.responses['202'].content['application/json'].schema.properties.job;
     expect(
       job.properties.status.anyOf.map((s: { const?: string; enum?: string[] }) => s.const ?? s.enum?.[0]),

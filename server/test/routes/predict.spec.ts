@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../helpers/app.js';
-import { hasSharedPhotos, pngDeclaring, sharedPhoto, shelfJpeg } from '../helpers/images.js';
+import { needSharedPhotos, pngDeclaring, sharedPhoto, shelfJpeg } from '../helpers/images.js';
 
 type Box = [number, number, number, number];
 interface Prediction {
@@ -83,7 +83,7 @@ function iou(a: Box, b: Box): number {
 }
 
 describe('POST /predict', () => {
-  it('answers the DESIGN.md contract for a JPEG body', async () => {
+  it('answers the API contract (docs/API.md) for a JPEG body', async () => {
     const res = await post(shelf, 'image/jpeg');
     expect(res.statusCode).toBe(200);
     const body = res.json<Prediction>();
@@ -184,7 +184,7 @@ describe('POST /predict', () => {
     expect(plain.image).toEqual({ width: 720, height: 960 });
   });
 
-  it.skipIf(!hasSharedPhotos)('handles a real multi-megapixel shelf photo (../shared present)', async () => {
+  it.runIf(needSharedPhotos())('handles a real multi-megapixel shelf photo (../shared/data)', async () => {
     const res = await post(sharedPhoto(0), 'image/jpeg');
     expect(res.statusCode).toBe(200);
     const body = res.json<Prediction>();

@@ -1,6 +1,6 @@
 /**
  * Which engine runs a scan: the device (onnxruntime-web in a worker) or the server (`POST /predict`).
- * An explicit, pure policy (STYLE.md #7): capabilities and warm-up time in, an ordered fallback list
+ * An explicit, pure policy (docs/CONVENTIONS.md 7): capabilities and warm-up time in, an ordered fallback list
  * out. `engine-manager.ts` walks that list; nothing else decides.
  */
 

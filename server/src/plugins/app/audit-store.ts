@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AuditRepository } from '../../db/audit-repository.js';
 import { migrate } from '../../db/migrations.js';
@@ -11,6 +11,8 @@ declare module 'fastify' {
     db: SqlClient;
     /** True once the migrations have run; until then audit routes answer 503 NOT_READY. */
     dbReady: () => boolean;
+    /** onRequest hook of the routes that need the database: 503 NOT_READY until it is migrated. */
+    requireDb: (request: FastifyRequest) => Promise<void>;
   }
 }
 
@@ -55,14 +57,13 @@ export default fp(
     const repository = new AuditRepository(db);
     app.decorate('db', db);
     app.decorate('dbReady', () => ready);
-    app.decorate('audits', repository);
-    app.addHook('onRequest', async (request) => {
-      if (!ready && request.url.startsWith('/audits')) {
+    app.decorate('requireDb', async () => {
+      if (!ready)
         throw new ApiError('NOT_READY', 'The audit database is not reachable yet; try again shortly.', {
           headers: { 'retry-after': String(RETRY_MS / 1000) },
         });
-      }
     });
+    app.decorate('audits', repository);
     app.addHook('onClose', async () => {
       closed = true;
       clearTimeout(timer);

@@ -53,9 +53,12 @@ export class InferenceSlot {
 
 export interface InferencePool {
   model: ModelDescription;
-  /** The piscina pool (tests kill its threads to check replacement). */
+  /** The piscina pool, for tests only (they kill its threads to check replacement); routes ask the methods below. */
   pool: Piscina<PredictTask | ReleaseTask, WorkerResult>;
+  /** Worker threads configured (WORKERS). */
   workers: number;
+  /** Worker threads alive now (fewer while piscina replaces one that died). */
+  workersAlive(): number;
   /** True once the model is loaded and the workers can serve (no unbroken run of failed tasks). */
   isReady(): boolean;
   /** Resolves when the model is loaded, rejects when it cannot be. */
@@ -256,6 +259,7 @@ export default fp(
       model,
       pool,
       workers,
+      workersAlive: () => pool.threads.length,
       isReady: serving,
       whenReady: () => readyPromise,
       probe,

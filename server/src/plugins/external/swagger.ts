@@ -2,36 +2,20 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { IMAGE_BODY_DOC } from '../../schemas/common.js';
 
 /** OpenAPI 3 generated from the route schemas: UI at /docs, JSON at /docs/json. */
 export default fp(
   async (app: FastifyInstance) => {
     await app.register(swagger, {
-      // Image routes take a Buffer or a multipart stream, which Ajv cannot validate; their request
-      // bodies are described here, for the docs only.
+      // Image routes take a Buffer or a multipart stream, which Ajv cannot validate; they describe
+      // their request body for the docs under IMAGE_BODY_DOC (imageBodyDoc in schemas/common.ts).
       transform: ({ schema, url }) => {
-        const s = schema as { consumes?: string[]; body?: unknown } | undefined;
-        if (!s?.consumes?.includes('image/jpeg') || s.body) return { schema, url };
-        const binary = { schema: { type: 'string', format: 'binary' } };
-        const fields =
-          url === '/audits'
-            ? { storeId: { type: 'string' }, aisle: { type: 'string' }, note: { type: 'string' } }
-            : {};
-        const body = {
-          content: {
-            'image/jpeg': binary,
-            'image/png': binary,
-            'image/webp': binary,
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                required: ['image', ...(url === '/audits' ? ['storeId', 'aisle'] : [])],
-                properties: { image: { type: 'string', format: 'binary' }, ...fields },
-              },
-            },
-          },
-        };
-        return { schema: { ...s, body } as typeof schema, url };
+        const s = schema as Record<string, unknown> | undefined;
+        const doc = s?.[IMAGE_BODY_DOC];
+        if (!s || !doc) return { schema, url };
+        const { [IMAGE_BODY_DOC]: _, ...rest } = s;
+        return { schema: { ...rest, body: doc } as typeof schema, url };
       },
       openapi: {
         info: {
