@@ -57,7 +57,7 @@ export default fp(
     app.decorate('dbReady', () => ready);
     app.decorate('audits', repository);
     app.addHook('onRequest', async (request) => {
-      if (!ready && request.url.startsWith('/audits')) {
+      if (!ready && (request.url.startsWith('/audits') || request.url.startsWith('/stores/'))) {
         throw new ApiError('NOT_READY', 'The audit database is not reachable yet; try again shortly.', {
           headers: { 'retry-after': String(RETRY_MS / 1000) },
         });
