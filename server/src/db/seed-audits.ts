@@ -107,9 +107,9 @@ export function syntheticAudits(options: SyntheticOptions): SeedAudit[] {
       const at = dayStart + 8 * 3_600_000 + Math.floor(((k + random()) * 12 * 3_600_000) / perDay);
       if (at >= until) continue;
       for (let i = 0; i < aisles; i++) {
-        const base = 0.03 + 0.3 * (aisles > 1 ? i / (aisles - 1) : 0) ** 2;
+        const base = 0.02 + 0.12 * (aisles > 1 ? i / (aisles - 1) : 0) ** 2;
         const drift = 1 + 0.5 * Math.sin((2 * Math.PI * (d + 7 * i)) / 120);
-        const pEmpty = Math.min(0.9, base * drift * (weekend ? 1.5 : 1));
+        const pEmpty = Math.min(0.5, base * drift * (weekend ? 1.3 : 1));
         out.push(audit(options.storeId, name(i), new Date(at).toISOString(), pEmpty, random));
       }
     }
