@@ -69,7 +69,10 @@ function showProblem(err: unknown, retry: () => void) {
     err instanceof DashboardError ? err : new DashboardError('INTERNAL', 'Something went wrong. Try again.');
   $<HTMLParagraphElement>('problem-text').textContent = e.message;
   $<HTMLAnchorElement>('problem-settings').hidden = e.status !== 401 && e.code !== 'NO_API_KEY';
-  $<HTMLButtonElement>('problem-retry').hidden = e.code === 'NO_API_KEY';
+  // Without a key the server takes, trying again or other dates cannot help: Settings can.
+  const keyProblem = e.code === 'NO_API_KEY' || e.status === 401;
+  $<HTMLButtonElement>('problem-retry').hidden = keyProblem;
+  form.hidden = keyProblem;
   problem.hidden = false;
   problem.dataset.code = e.code;
   view.retry = retry;
@@ -85,6 +88,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, classN
   if (className) node.className = className;
   return node;
 }
+
+const gaps = (n: number) => `${n} gap${n === 1 ? '' : 's'}`;
 
 function currentStore(): string {
   return (storeAny.hidden ? storeSelect.value : storeAny.value).trim();
@@ -222,7 +227,7 @@ function renderHistory(h: History) {
     }),
   );
   const option = (p: HistoryPoint) => {
-    const o = el('option', `${when(p.createdAt)} — ${p.count} products, ${p.gaps} gaps`);
+    const o = el('option', `${when(p.createdAt)} — ${p.count} products, ${gaps(p.gaps)}`);
     o.value = p.auditId;
     return o;
   };
@@ -272,7 +277,7 @@ function drawAudit(figure: HTMLElement, label: string, audit: AuditDetail, photo
   wrap.dataset.photo = photo ? 'kept' : 'none';
   const caption = el(
     'figcaption',
-    `${label}: ${when(audit.createdAt)} — ${audit.count} products, ${gapCount(audit)} gaps${photo ? '' : ' (photo not kept: boxes only)'}`,
+    `${label}: ${when(audit.createdAt)} — ${audit.count} products, ${gaps(gapCount(audit))}${photo ? '' : ' (photo not kept: boxes only)'}`,
   );
   figure.append(wrap, caption);
 }
