@@ -98,7 +98,8 @@ export function syntheticAudits(options: SyntheticOptions): SeedAudit[] {
   const name = options.aisleName ?? ((i: number) => `A${String(i + 1).padStart(2, '0')}`);
   const random = prng(options.seed ?? 1);
   const dayMs = 86_400_000;
-  const firstDay = Math.floor(until / dayMs) - days + 1;
+  // The last day is the one `until` falls in (the day before, when `until` is a midnight).
+  const firstDay = Math.floor((until - 1) / dayMs) - days + 1;
   const out: SeedAudit[] = [];
   for (let d = 0; d < days; d++) {
     const dayStart = (firstDay + d) * dayMs;
