@@ -20,7 +20,7 @@ export default {
     // Two pages: the scanner (PWA) and the store dashboard (`/dashboard`, served by the server).
     rollupOptions: {
       input: {
-        main: fileURLToPath(new URL('./web/index.html', import.meta.url)),
+        index: fileURLToPath(new URL('./web/index.html', import.meta.url)),
         dashboard: fileURLToPath(new URL('./web/dashboard.html', import.meta.url)),
       },
     },

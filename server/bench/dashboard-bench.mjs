@@ -108,29 +108,30 @@ for (const backend of BACKENDS) {
     });
     const headers = { authorization: `Bearer ${keys[0].key}` };
     console.log(
-      `\n${REQUESTS} requests per route, one at a time, after 20 warm-up requests (ms, HTTP on loopback):\n`,
+      `\n${REQUESTS} requests per route, one at a time, the routes taken in turn, after 20 warm-up rounds (ms, HTTP on loopback):\n`,
     );
     console.log('| route | p50 | p95 | max | body |');
     console.log('|---|---:|---:|---:|---:|');
-    for (const route of ROUTES) {
+    const once = async (route) => {
       const h = route.csv ? { ...headers, accept: 'text/csv' } : headers;
-      let bytes = 0;
-      const once = async () => {
-        const t = performance.now();
-        const res = await fetch(`${server.base}${route.path}`, { headers: h });
-        const body = await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`${route.path}: HTTP ${res.status} ${Buffer.from(body)}`);
-        bytes = body.byteLength;
-        return performance.now() - t;
-      };
-      for (let i = 0; i < 20; i++) await once();
-      const ms = [];
-      for (let i = 0; i < REQUESTS; i++) ms.push(await once());
-      const f = (v) => v.toFixed(1);
+      const t = performance.now();
+      const res = await fetch(`${server.base}${route.path}`, { headers: h });
+      const body = await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${route.path}: HTTP ${res.status} ${Buffer.from(body)}`);
+      route.bytes = body.byteLength;
+      return performance.now() - t;
+    };
+    for (let i = 0; i < 20; i++) for (const route of ROUTES) await once(route);
+    const ms = ROUTES.map(() => []);
+    for (let i = 0; i < REQUESTS; i++)
+      for (const [k, route] of ROUTES.entries()) ms[k].push(await once(route));
+    const f = (v) => v.toFixed(1);
+    for (const [k, route] of ROUTES.entries()) {
       console.log(
-        `| ${route.name} | ${f(pct(ms, 50))} | ${f(pct(ms, 95))} | ${f(Math.max(...ms))} | ${(bytes / 1024).toFixed(1)} KB |`,
+        `| ${route.name} | ${f(pct(ms[k], 50))} | ${f(pct(ms[k], 95))} | ${f(Math.max(...ms[k]))} | ${(route.bytes / 1024).toFixed(1)} KB |`,
       );
     }
+    console.log(`\nload average ${loadavg()[0].toFixed(1)} at the end`);
   } finally {
     await server?.kill();
     if (!dir) await db.close();
