@@ -263,6 +263,13 @@ test('empty range, refused key and no key say what to do; the phone layout', asy
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await snap(page, 'dash-04-phone', { fullPage: true });
+  // Dark mode: the charts take the page's colours when drawn.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.reload();
+  await expect(main).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('compare')).toBeVisible();
+  expect(await pixelsOf(page, '#chart canvas', [0x3f, 0xbf, 0x7f])).toBeGreaterThan(200); // --brand, dark
+  await snap(page, 'dash-06-dark');
   await phone.close();
 
   for (const [apiKey, state, text] of [
