@@ -127,3 +127,20 @@ describe('shelfwatch seed', () => {
     }
   });
 });
+
+describe('the dashboard routes while the database is down', () => {
+  it('answer 503 NOT_READY with Retry-After, not a 500', async () => {
+    const { app, close } = await buildTestApp({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' });
+    try {
+      const base = await listen(app);
+      for (const path of ['/stores/store-1/summary', '/stores/store-1/aisles/A1/history']) {
+        const res = await request(`${base}${path}`, { headers: { authorization: `Bearer ${KEYS.store1}` } });
+        expect(res.status, path).toBe(503);
+        expect(res.json().error.code).toBe('NOT_READY');
+        expect(res.headers['retry-after']).toBe('2');
+      }
+    } finally {
+      await close();
+    }
+  });
+});
