@@ -7,6 +7,7 @@
  * error states, the phone layout, and Lighthouse accessibility on the page with data.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { type RunningServer, startServer } from '../support/server.ts';
 
 const STORE = 'demo-store';
 const KEY = 'dev-key';
+const HQ_KEY = 'e2e-head-office-key';
 const AISLES = ['A01', 'A02', 'A03', 'A04', 'A05', 'A06'];
 const auth = { authorization: `Bearer ${KEY}` };
 
@@ -37,7 +39,15 @@ test.beforeAll(async () => {
     { cwd: REPO_DIR, env: { ...process.env, DATA_DIR: pglite, DATABASE_URL: '' }, encoding: 'utf8' },
   );
   expect(out).toMatch(/^stored 5\d\d synthetic audits for store demo-store/);
-  server = await startServer({ DATA_DIR: pglite });
+  // The development key for the demo store, and a head-office key for every store.
+  const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+  server = await startServer({
+    DATA_DIR: pglite,
+    API_KEYS: JSON.stringify([
+      { name: 'dev', sha256: sha(KEY), stores: [STORE] },
+      { name: 'head-office', sha256: sha(HQ_KEY), stores: ['*'] },
+    ]),
+  });
 });
 
 test.afterAll(async () => {
@@ -253,7 +263,7 @@ test('empty range, refused key and no key say what to do; the phone layout', asy
   await snap(page, 'dash-03-empty');
   // A range the server refuses is caught on the page.
   await page.locator('#since').fill('2020-03-01');
-  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
   await expect(main).toHaveAttribute('data-state', 'error');
   await expect(page.getByTestId('problem')).toContainText('The To date is before the From date');
   // Back to the default range, on a phone.
@@ -286,6 +296,28 @@ test('empty range, refused key and no key say what to do; the phone layout', asy
     if (apiKey) await snap(p, 'dash-05-refused');
     await ctx.close();
   }
+});
+
+test('a head-office key types the store id', async ({ page, context }) => {
+  await useSettings(context, { apiKey: HQ_KEY, storeId: '' });
+  await page.goto(`${server.baseURL}/dashboard`);
+  const main = page.locator('main');
+  await expect(main).toHaveAttribute('data-state', 'empty');
+  await expect(page.getByTestId('status')).toHaveText('Type a store id, then choose Show.');
+  await expect(page.locator('#store')).toBeHidden();
+  const store = page.getByLabel('Store');
+  await store.fill(STORE);
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await expect(main).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('aisles').locator('tbody tr')).toHaveCount(6);
+  await store.fill('no-such-store');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await expect(main).toHaveAttribute('data-state', 'empty');
+  await expect(page.getByTestId('status')).toContainText('No audits of store no-such-store');
+  await store.fill('bad store');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await expect(main).toHaveAttribute('data-state', 'error');
+  await expect(page.getByTestId('problem')).toContainText('The server could not use this request');
 });
 
 test('keyboard: an aisle is chosen with the keyboard', async ({ page, context }) => {
