@@ -57,7 +57,9 @@ const view: {
   sparks: uPlot[];
   photoUrls: string[];
   retry: () => void;
-} = { storeId: '', sparks: [], photoUrls: [], retry: () => location.reload() };
+  /** Bumped by every load: an answer to an older one (another store, range or aisle) is dropped. */
+  seq: number;
+} = { storeId: '', sparks: [], photoUrls: [], retry: () => location.reload(), seq: 0 };
 
 function setState(state: State, message: string) {
   main.dataset.state = state;
@@ -98,6 +100,7 @@ function currentStore(): string {
 /** Loads the summary of the form's store and range; then the worst aisle (or the one shown before). */
 async function showSummary() {
   problem.hidden = true;
+  const seq = ++view.seq;
   const range = dayRange(sinceInput.value, untilInput.value);
   const storeId = currentStore();
   if (!storeId) {
@@ -105,6 +108,8 @@ async function showSummary() {
     return;
   }
   if (!range.ok) {
+    aislesSection.hidden = true;
+    aisleSection.hidden = true;
     showProblem(new DashboardError('BAD_RANGE', range.error), () => sinceInput.focus());
     return;
   }
@@ -112,15 +117,19 @@ async function showSummary() {
   view.range = { since: range.since, until: range.until };
   setState('loading', `Loading store ${storeId}…`);
   const params = new URLSearchParams({ store: storeId, from: sinceInput.value, to: untilInput.value });
-  history.replaceState(null, '', `?${params}`);
+  window.history.replaceState(null, '', `?${params}`);
+  let summary: Summary;
   try {
-    view.summary = await view.api!.summary(storeId, view.range);
+    summary = await view.api!.summary(storeId, view.range);
   } catch (err) {
+    if (seq !== view.seq) return;
     aislesSection.hidden = true;
     aisleSection.hidden = true;
     showProblem(err, () => void showSummary());
     return;
   }
+  if (seq !== view.seq) return;
+  view.summary = summary;
   renderSummary(view.summary);
   if (view.summary.aisles.length === 0) {
     aisleSection.hidden = true;
@@ -182,6 +191,8 @@ function renderSummary(summary: Summary) {
 
 /** The aisle's time series, its table, and the compare view of its last two audits. */
 async function showAisle(aisle: string, focus: boolean) {
+  problem.hidden = true;
+  const seq = ++view.seq;
   view.aisle = aisle;
   for (const b of tbody.querySelectorAll<HTMLButtonElement>('.aisle-pick'))
     b.setAttribute('aria-pressed', String(b.textContent === aisle));
@@ -190,12 +201,15 @@ async function showAisle(aisle: string, focus: boolean) {
   aisleSection.hidden = false;
   aisleSection.dataset.aisle = aisle;
   status.textContent = `Loading aisle ${aisle}…`;
+  let history: History;
   try {
-    view.history = await view.api!.history(view.storeId, aisle, view.range!);
+    history = await view.api!.history(view.storeId, aisle, view.range!);
   } catch (err) {
-    showProblem(err, () => void showAisle(aisle, focus));
+    if (seq === view.seq) showProblem(err, () => void showAisle(aisle, focus));
     return;
   }
+  if (seq !== view.seq) return;
+  view.history = history;
   if (focus) title.focus();
   renderHistory(view.history);
   status.textContent = `Aisle ${aisle}: ${view.history.points.length} audits.`;
@@ -285,6 +299,8 @@ function drawAudit(figure: HTMLElement, label: string, audit: AuditDetail, photo
 async function showCompare() {
   const [idA, idB] = [compareA.value, compareB.value];
   if (!idA || !idB) return;
+  problem.hidden = true;
+  const seq = ++view.seq;
   for (const u of view.photoUrls) URL.revokeObjectURL(u);
   view.photoUrls = [];
   status.textContent = 'Loading the two audits…';
@@ -299,9 +315,10 @@ async function showCompare() {
       points.get(idB)?.photo ? view.api!.photo(idB) : null,
     ]);
   } catch (err) {
-    showProblem(err, () => void showCompare());
+    if (seq === view.seq) showProblem(err, () => void showCompare());
     return;
   }
+  if (seq !== view.seq) return;
   // Earlier on the left, whichever way round they were chosen.
   if (Date.parse(a.createdAt) > Date.parse(b.createdAt)) {
     [a, b] = [b, a];
