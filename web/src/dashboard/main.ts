@@ -151,6 +151,7 @@ function renderSummary(summary: Summary) {
   view.sparks = [];
   tbody.replaceChildren();
   aislesSection.hidden = summary.aisles.length === 0;
+  const boxes: [HTMLElement, (number | null)[]][] = [];
   for (const a of summary.aisles) {
     const tr = el('tr');
     tr.dataset.aisle = a.aisle;
@@ -174,6 +175,7 @@ function renderSummary(summary: Summary) {
         : 'No shelf rows seen over the range',
     );
     spark.append(box);
+    boxes.push([box, a.spark]);
     tr.append(
       th,
       el('td', perRow(a.gapRate), 'num rate'),
@@ -185,7 +187,19 @@ function renderSummary(summary: Summary) {
       el('td', perDay(a.trend.countPerDay), 'num'),
     );
     tbody.append(tr);
-    view.sparks.push(sparkline(box, a.spark));
+  }
+  void drawSparklines(boxes);
+}
+
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** The sparklines, a few per task (one long task for 20 charts delayed the page's first input). */
+async function drawSparklines(boxes: [HTMLElement, (number | null)[]][]) {
+  for (let i = 0; i < boxes.length; i += 4) {
+    await nextTask();
+    // A newer summary replaced these rows: its own call draws its sparklines.
+    if (!boxes[i]![0].isConnected) return;
+    for (const [box, values] of boxes.slice(i, i + 4)) view.sparks.push(sparkline(box, values));
   }
 }
 
