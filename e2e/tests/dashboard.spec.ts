@@ -320,6 +320,21 @@ test('a head-office key types the store id', async ({ page, context }) => {
   await expect(page.getByTestId('problem')).toContainText('The server could not use this request');
 });
 
+test("with the scanner's service worker in control, /dashboard is the dashboard and /stores the API", async ({
+  page,
+  context,
+}) => {
+  await useSettings(context, { apiKey: KEY, storeId: STORE });
+  await page.goto(`${server.baseURL}/`);
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  await page.goto(`${server.baseURL}/dashboard?store=${STORE}`);
+  await expect(page.locator('main')).toHaveAttribute('data-state', 'ready');
+  expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  const api = await page.goto(`${server.baseURL}/stores/${STORE}/summary`);
+  expect(api?.status()).toBe(401);
+  expect(await api?.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+});
+
 test('keyboard: an aisle is chosen with the keyboard', async ({ page, context }) => {
   await useSettings(context, { apiKey: KEY, storeId: STORE });
   await page.goto(`${server.baseURL}/dashboard`);

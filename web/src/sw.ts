@@ -25,7 +25,7 @@ cleanupOutdatedCaches();
 // Two pages: the store dashboard (precached too), and the scanner for every other page path; API and
 // tooling paths are never answered with either.
 registerRoute(
-  new NavigationRoute(createHandlerBoundToURL('/dashboard.html'), { allowlist: [/^\/dashboard\/?(\?|$)/] }),
+  new NavigationRoute(createHandlerBoundToURL('/dashboard.html'), { allowlist: [/^\/dashboard(\?|$)/] }),
 );
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL('/index.html'), {
