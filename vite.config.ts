@@ -17,6 +17,13 @@ export default {
     // The ORT WASM binary is copied as an asset, not inlined.
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 600,
+    // Two pages: the scanner (PWA) and the store dashboard (`/dashboard`, served by the server).
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('./web/index.html', import.meta.url)),
+        dashboard: fileURLToPath(new URL('./web/dashboard.html', import.meta.url)),
+      },
+    },
   },
   worker: { format: 'es' as const },
   define: webBuildDefines(),

@@ -22,17 +22,29 @@ export interface LighthouseScores {
   at: string;
 }
 
-export async function runLighthouse(url: string): Promise<LighthouseScores> {
+export interface LighthouseOptions {
+  /**
+   * Runs against the launched browser (its DevTools port) before Lighthouse, e.g. to store settings
+   * the page needs; the origin's storage is then kept (Lighthouse's storage reset is off).
+   */
+  prepare?: (port: number) => Promise<void>;
+  /** Report files `<name>.json` and `<name>.html` in e2e/reports. @default 'lighthouse' */
+  name?: string;
+}
+
+export async function runLighthouse(url: string, options: LighthouseOptions = {}): Promise<LighthouseScores> {
   const chrome = await chromeLauncher.launch({
     chromePath: CHROMIUM,
     chromeFlags: CHROMIUM_ARGS,
   });
   try {
+    await options.prepare?.(chrome.port);
     const result = await lighthouse(url, {
       port: chrome.port,
       output: 'html',
       logLevel: 'error',
       onlyCategories: ['performance', 'accessibility', 'best-practices'],
+      disableStorageReset: options.prepare !== undefined,
     });
     if (!result) throw new Error('lighthouse returned no result');
     const { lhr } = result;
@@ -65,8 +77,9 @@ export async function runLighthouse(url: string): Promise<LighthouseScores> {
       at: new Date().toISOString(),
     };
     mkdirSync(REPORTS_DIR, { recursive: true });
-    writeFileSync(join(REPORTS_DIR, 'lighthouse.json'), `${JSON.stringify(scores, null, 2)}\n`);
-    writeFileSync(join(REPORTS_DIR, 'lighthouse.html'), String(result.report));
+    const name = options.name ?? 'lighthouse';
+    writeFileSync(join(REPORTS_DIR, `${name}.json`), `${JSON.stringify(scores, null, 2)}\n`);
+    writeFileSync(join(REPORTS_DIR, `${name}.html`), String(result.report));
     return scores;
   } finally {
     chrome.kill();

@@ -21,6 +21,7 @@ import healthRoutes from './routes/health.js';
 import meRoutes from './routes/me.js';
 import metricsRoutes from './routes/metrics.js';
 import predictRoutes from './routes/predict.js';
+import storeRoutes from './routes/stores.js';
 import webRoutes from './routes/web.js';
 import { ajvFiniteKeyword } from './schemas/common.js';
 
@@ -78,6 +79,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     },
     // Connections: headers, whole requests (uploads from slow phones) and idle sockets all end.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
+    // Path parameters up to a 128-character aisle percent-encoded as UTF-8 (find-my-way's default, 100,
+    // answered longer ones with a 404 before the schema could say 400).
+    routerOptions: { maxParamLength: 1536 },
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     ajv: {
       // removeAdditional: false makes `additionalProperties: false` refuse unknown keys (Fastify's
@@ -129,6 +133,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(predictRoutes);
   await app.register(auditRoutes);
   await app.register(meRoutes);
+  await app.register(storeRoutes);
   await app.register(webRoutes);
   return app;
 }

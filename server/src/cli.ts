@@ -8,10 +8,12 @@ import { ApiError } from './errors.js';
 import { annotateImage } from './inference/annotate.js';
 import { resolveModelPath } from './inference/model-files.js';
 import { Predictor } from './inference/predictor.js';
+import { SEED_USAGE } from './seed-command.js';
 
 const USAGE = `Usage: shelfwatch detect <photo> [--out annotated.png] [--conf ${DEFAULT_CONF}] [--iou ${DEFAULT_IOU}]
                         [--max-detections ${DEFAULT_MAX_DETECTIONS}] [--model file.onnx] [--json]
        shelfwatch worker
+${SEED_USAGE}
 
 worker: runs audit jobs from the queue in the database (DATABASE_URL, required) with the server's
 settings (WORKERS, JOB_CONCURRENCY, ...), and serves only /health/* and /metrics on HOST:PORT.
@@ -102,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
     const { serve } = await import('./serve.js');
     return serve('worker');
   }
+  if (command === 'seed') return (await import('./seed-command.js')).seed(rest);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -22,10 +22,14 @@ const SYNC_TAG = 'shelfwatch-audits';
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 
-// The app is one page; API and tooling paths are never answered with it.
+// Two pages: the store dashboard (precached too), and the scanner for every other page path; API and
+// tooling paths are never answered with either.
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('/dashboard.html'), { allowlist: [/^\/dashboard(\?|$)/] }),
+);
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL('/index.html'), {
-    denylist: [/^\/(predict|audits|me|health|metrics|docs)([/?]|$)/],
+    denylist: [/^\/(predict|audits|stores|me|health|metrics|docs|dashboard)([/?]|$)/],
   }),
 );
 

@@ -73,6 +73,23 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE audits ADD COLUMN job_id uuid UNIQUE
     `,
   },
+  {
+    version: 3,
+    name: 'dashboard aggregates',
+    // The store dashboard (GET /stores/{storeId}/summary and .../aisles/{aisle}/history) aggregates
+    // rows and gaps per audit. Both are stored generated columns, computed once from `rows` at insert
+    // (jsonb_path_query_array is immutable), so the aggregates never parse JSON. The index serves
+    // both queries: one store's aisles in time order, with the aggregated columns included, so the
+    // history and the latest audit per aisle are read from the index alone. Adding the columns
+    // rewrites the table once (minutes for millions of audits; see server/README.md).
+    sql: `
+      ALTER TABLE audits ADD COLUMN row_count integer GENERATED ALWAYS AS (jsonb_array_length(rows)) STORED;
+      ALTER TABLE audits ADD COLUMN gap_count integer
+        GENERATED ALWAYS AS (jsonb_array_length(jsonb_path_query_array(rows, '$[*].gaps[*]'))) STORED;
+      CREATE INDEX audits_store_aisle_created ON audits (store_id, aisle, created_at DESC, id DESC)
+        INCLUDE (count, row_count, gap_count, photo_id)
+    `,
+  },
 ];
 
 /** Arbitrary constant naming the advisory lock that serialises migrations across replicas. */

@@ -49,4 +49,6 @@ export default async function webRoutes(fastify: FastifyInstance) {
       } else res.header('cache-control', 'public, max-age=3600');
     },
   });
+  // The store dashboard: the build's second page, at a path without `.html`.
+  app.get('/dashboard', { schema: { hide: true } }, (_request, reply) => reply.sendFile('dashboard.html'));
 }

@@ -1,0 +1,102 @@
+/** The dashboard's pure parts: date range of the form, numbers as people read them, the compare table. */
+import type { AuditDetail } from './api.ts';
+
+/** The server's longest range (MAX_RANGE_DAYS in server/src/schemas/dashboard.ts). */
+export const MAX_RANGE_DAYS = 366;
+export const DEFAULT_DAYS = 30;
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** `YYYY-MM-DD` of a local day. */
+export function isoDay(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** The form's default: the last DEFAULT_DAYS days, today included. */
+export function defaultDays(now: Date = new Date()): { from: string; to: string } {
+  const from = new Date(now.getFullYear(), now.getMonth(), now.getDate() - (DEFAULT_DAYS - 1));
+  return { from: isoDay(from), to: isoDay(now) };
+}
+
+function localMidnight(day: string): Date | undefined {
+  const m = DATE.exec(day);
+  if (!m) return undefined;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return isoDay(d) === day ? d : undefined;
+}
+
+/**
+ * The range `[since, until)` of two local days, both included: from the start of `from` to the start
+ * of the day after `to`, in UTC. An error sentence when the days are missing, reversed or too far apart.
+ */
+export function dayRange(
+  from: string,
+  to: string,
+): { ok: true; since: string; until: string } | { ok: false; error: string } {
+  const start = localMidnight(from);
+  const end = localMidnight(to);
+  if (!start || !end) return { ok: false, error: 'Enter both dates (From and To).' };
+  if (end < start) return { ok: false, error: 'The To date is before the From date: swap them.' };
+  const until = new Date(end.getFullYear(), end.getMonth(), end.getDate() + 1);
+  if (until.getTime() - start.getTime() > MAX_RANGE_DAYS * 86_400_000)
+    return { ok: false, error: `Choose at most ${MAX_RANGE_DAYS} days.` };
+  return { ok: true, since: start.toISOString(), until: until.toISOString() };
+}
+
+/** A gap rate (gaps per shelf row), two decimals, or a dash when no row was seen. */
+export function perRow(rate: number | null): string {
+  return rate === null ? '–' : rate.toFixed(2);
+}
+
+/** A slope per day, signed, one decimal; a dash without one. */
+export function perDay(slope: number | null): string {
+  if (slope === null) return '–';
+  const v = Math.round(slope * 10) / 10;
+  return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(1)}/day`;
+}
+
+/** A signed change: +3, −2, 0. */
+export function signed(n: number): string {
+  return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
+}
+
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export interface CompareRow {
+  /** 1-based, top shelf first. */
+  row: number;
+  countA: number | null;
+  countB: number | null;
+  gapsA: number | null;
+  gapsB: number | null;
+  /** countB - countA when both audits have the row. */
+  delta: number | null;
+}
+
+/**
+ * Two audits of an aisle row by row (rows are sorted top to bottom in both): counts, gaps and the
+ * change; a row only one audit found has nulls for the other.
+ */
+export function compareRows(a: Pick<AuditDetail, 'rows'>, b: Pick<AuditDetail, 'rows'>): CompareRow[] {
+  const n = Math.max(a.rows.length, b.rows.length);
+  return Array.from({ length: n }, (_, i) => {
+    const ra = a.rows[i];
+    const rb = b.rows[i];
+    return {
+      row: i + 1,
+      countA: ra?.count ?? null,
+      countB: rb?.count ?? null,
+      gapsA: ra ? ra.gaps.length : null,
+      gapsB: rb ? rb.gaps.length : null,
+      delta: ra && rb ? rb.count - ra.count : null,
+    };
+  });
+}
+
+/** Total gaps of an audit. */
+export function gapCount(a: Pick<AuditDetail, 'rows'>): number {
+  return a.rows.reduce((s, r) => s + r.gaps.length, 0);
+}
