@@ -149,9 +149,10 @@ class Csp(nn.Module):
         return torch.cat([self.out(self.res(x)), x], 1)
 
 
-def resize(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    # TF ResizeBilinear(half_pixel_centers=True) == PyTorch bilinear, align_corners=False, no antialias
-    return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
+def resize(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """TF ResizeBilinear(half_pixel_centers=True) == PyTorch bilinear, align_corners=False, no antialias.
+    By a factor (2 or 0.5), not to a size, so the ONNX graph has static shapes (inputs are multiples of 32)."""
+    return F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
 
 
 class NanoDetG(nn.Module):
@@ -176,10 +177,10 @@ class NanoDetG(nn.Module):
         c4 = self.stage3(c3)
         c5 = self.stage4(c4)
         l3, l4, l5 = self.lat[0](c3), self.lat[1](c4), self.lat[2](c5)
-        p4 = l4 + resize(l5, l4)
-        p3 = l3 + resize(p4, l3)
-        n4 = p4 + resize(p3, p4)
-        n5 = l5 + resize(n4, l5)
+        p4 = l4 + resize(l5, 2.0)
+        p3 = l3 + resize(p4, 2.0)
+        n4 = p4 + resize(p3, 0.5)
+        n5 = l5 + resize(n4, 0.5)
         return [p3, n4, n5]
 
     def heads(self, feats: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -276,14 +277,13 @@ class ShelfNanoDet(nn.Module):
     def __init__(self, num_classes: int = 1):
         super().__init__()
         self.net = NanoDetG(num_classes)
+        self.net.stem.conv.padding = (0, 0)  # padded with the mean colour in forward
         self.register_buffer("mean_rgb", torch.tensor(MEAN_BGR[::-1]).reshape(1, 3, 1, 1) / 255.0)
 
     def forward(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         m = self.mean_rgb
         x = F.pad(x - m, (1, 1, 1, 1)) + m
-        stem = self.net.stem
-        y = stem.act(F.conv2d(x, stem.conv.weight, stem.conv.bias, stride=2))
-        return self.net.heads(self.net.features(y))
+        return self.net.heads(self.net.features(self.net.stem(x)))
 
 
 def fold_input(coco: NanoDetG, init_class: str = "bottle") -> ShelfNanoDet:
@@ -374,6 +374,28 @@ class Exported(nn.Module):
         xy = self.anchors + (rb - lt) / 2
         wh = lt + rb
         return torch.cat([xy, wh, torch.sigmoid(cls)], 1)
+
+
+def count_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def count_macs(model: nn.Module, imgsz: tuple[int, int]) -> int:
+    """Multiply-accumulates of the convolutions for one image."""
+    macs = 0
+
+    def hook(mod: nn.Conv2d, _inp, out):
+        nonlocal macs
+        macs += out.numel() * mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    was = model.training
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, *imgsz))
+    model.train(was)
+    for h in hs:
+        h.remove()
+    return macs
 
 
 # ---------------------------------------------------------------- CLI
