@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The Debian interpreter that has python3-torch (DESIGN.md), not the pyenv one on PATH. */
+/** The Debian interpreter that has python3-torch (apt-get install python3-torch), not a pyenv one on PATH. */
 export const PYTHON = process.env.SHELFWATCH_PYTHON ?? '/usr/bin/python3';
 export const MODELS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -23,6 +23,7 @@ SPLITS = {
     "train2": (1_500_000, "train", 0.65),  # a second training shard, other seeds
     "train3": (1_700_000, "train", 0.65),  # rendered with printed price tags and promotion tags
     "train4": (1_900_000, "train", 0.65, True),  # with signs, posters, floors, cooler doors, yaw +-30
+    "train5": (1_950_000, "train", 0.65, True),  # a second shard of those
     "test": (2_000_000, "heldout", 0.65),  # unseen packaging: held-out Freiburg classes only
     "fixture": (3_000_000, "none", 0.0),  # procedural only: reproducible without the data set
 }
