@@ -86,7 +86,7 @@ test('first run: the detector download shows % and MB of model + WASM, then "Rea
   expect(progress.length, seen.join('\n')).toBeGreaterThan(0);
   const pcts = progress.map((m) => Number(m[1]));
   expect(pcts).toEqual([...pcts].sort((a, b) => a - b));
-  // The total is the model and the WASM binary together (about 15 MB).
+  // The total is the model and the WASM binary together (about 18 MB).
   const totals = new Set(progress.map((m) => m[3]));
   expect(totals.size).toBe(1);
   expect(Number([...totals][0])).toBeGreaterThan(14);

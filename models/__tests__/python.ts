@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prerequisite } from '@shelfwatch/test-utils';
 
-/** The Debian interpreter that has python3-torch (DESIGN.md), not the pyenv one on PATH. */
+/** The Debian interpreter that has python3-torch (apt-get install python3-torch), not a pyenv one on PATH. */
 export const PYTHON = process.env.SHELFWATCH_PYTHON ?? '/usr/bin/python3';
 export const MODELS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -13,6 +14,19 @@ export function pythonLacks(modules: readonly string[]): string | undefined {
   if (r.status !== 0)
     return `${PYTHON} cannot import ${modules.join(', ')}: ${r.stderr.trim().split('\n').pop()}`;
   return undefined;
+}
+
+/**
+ * Whether {@link PYTHON} imports `modules`; when it does not, the tests skip with a message, and
+ * under CI=true fail (CI installs the Debian packages, so a missing one is a broken machine).
+ */
+export function havePython(modules: readonly string[], aptPackages: string): boolean {
+  const lacks = pythonLacks(modules);
+  return prerequisite(
+    `Python modules ${modules.join(', ')}`,
+    lacks === undefined,
+    `${lacks} (apt-get install ${aptPackages})`,
+  );
 }
 
 /** Runs `python -m module args` in models/ and throws with its output when it fails. */

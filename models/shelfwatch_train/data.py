@@ -1,4 +1,6 @@
-"""Training samples from the cached synthetic renders: random scale crops, mosaic, flips, colour."""
+"""Training samples from the cached synthetic renders: random scale crops, mosaic, flips, colour,
+resampling-filter and JPEG re-encode jitter (so small preprocessing differences do not move the
+output: the phone, the server and other letterbox kernels all resample a little differently)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ import os
 import numpy as np
 import torch
 from PIL import Image
+
+
+RESAMPLE = (Image.BILINEAR, Image.BOX, Image.LANCZOS, Image.BICUBIC)  # BOX = area average
+RESAMPLE_P = (0.4, 0.25, 0.2, 0.15)
 
 
 class ShelfCache:
@@ -37,7 +43,8 @@ def _crop(cache: ShelfCache, rng: np.random.Generator, out: int, scale: tuple[fl
     s = float(np.exp(rng.uniform(np.log(scale[0]), np.log(scale[1]))))
     c = min(int(round(out / s)), W, H)
     x0, y0 = int(rng.integers(0, W - c + 1)), int(rng.integers(0, H - c + 1))
-    patch = img.resize((out, out), Image.BILINEAR, box=(x0, y0, x0 + c, y0 + c))
+    f = RESAMPLE[int(rng.choice(len(RESAMPLE), p=RESAMPLE_P))]
+    patch = img.resize((out, out), f, box=(x0, y0, x0 + c, y0 + c))
     b = cache.boxes[i].copy()
     area0 = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     b[:, [0, 2]] = (b[:, [0, 2]] - x0).clip(0, c)
@@ -74,7 +81,12 @@ def sample(cache: ShelfCache, rng: np.random.Generator, size: int = 320, mosaic:
     f *= rng.uniform(0.88, 1.12, 3)
     if rng.random() < 0.1:
         f = f.mean(2, keepdims=True).repeat(3, 2)
-    return f.clip(0, 255).astype(np.uint8), b
+    a = f.clip(0, 255).astype(np.uint8)
+    if rng.random() < 0.3:  # a second JPEG generation, as a phone photo re-encoded for upload
+        buf = io.BytesIO()
+        Image.fromarray(a).save(buf, "JPEG", quality=int(rng.integers(40, 96)))
+        a = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    return a, b
 
 
 def batch(cache: ShelfCache, rng: np.random.Generator, n: int, size: int = 320, mosaic: float = 0.3):

@@ -1,13 +1,13 @@
 """Export a trained checkpoint to FP32 ONNX and static INT8 QDQ ONNX (Ultralytics layout).
 
-    /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.2.0
+    /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.3.0
 
-INT8 route (torch 1.13, qnnpack): BatchNorm folded into the convolutions, `prepare_qat_fx`
-inserts fake-quant modules (uint8 activations, int8 per-channel symmetric weights -128..127),
+INT8 route (torch 1.13, qnnpack): `prepare_qat_fx` inserts fake-quant modules (uint8 activations,
+int8 per-channel symmetric weights -128..127) into the network (its BatchNorm was folded upstream),
 observers calibrate on training renders, then the fake-quant graph exports as
 QuantizeLinear/DequantizeLinear pairs. Weight Q->DQ pairs are folded into int8 initializers,
-which makes the file ~4x smaller. Sigmoid and box decoding stay in float outside the
-quantized core. `--float-head` keeps the two last 1x1 head convolutions in float too.
+which makes the file ~4x smaller. Sigmoid and the GFL integral box decoding stay in float outside
+the quantized core. `--float-head` keeps the three 1x1 output convolutions in float too.
 """
 
 from __future__ import annotations
@@ -24,19 +24,24 @@ import torch
 from onnx import helper, numpy_helper
 
 from . import data
-from .model import STRIDE, Core, Exported, count_macs, count_params, fold_bn
+from .nanodet import PACKAGE, STRIDES, Exported, ShelfNanoDet, count_macs, count_params, random_init
 
 OPSET = 13
 AUTHOR = "ShelfWatch"
 NAME = "shelfwatch-det"
 
 
-def load_core(ckpt: str) -> tuple[Core, dict]:
+LICENSE = ("weights: fine-tuned from NanoDet-g COCO weights (RangiLyu/nanodet, Apache-2.0) as packaged in "
+           f"{PACKAGE} (MIT); fine-tuning data Freiburg Groceries crops (research use): research/non-commercial")
+BASE = f"NanoDet-g COCO-pretrained, RangiLyu/nanodet (Apache-2.0), TF.js graph from {PACKAGE} (MIT)"
+HEAD = [f"net.out.{i}" for i in range(len(STRIDES))]
+
+
+def load_core(ckpt: str) -> tuple[ShelfNanoDet, dict]:
     st = torch.load(ckpt, map_location="cpu")
-    info = st["info"]
-    core = Core(tuple(info["widths"]), info["neck"])
+    core = random_init()
     core.load_state_dict(st["model"])
-    return core.eval(), info
+    return core.eval(), st["info"]
 
 
 def metadata(version: str, imgsz: tuple[int, int], description: str, extra: dict | None = None) -> dict[str, str]:
@@ -45,11 +50,12 @@ def metadata(version: str, imgsz: tuple[int, int], description: str, extra: dict
         "author": AUTHOR,
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "version": version,
-        "license": "research/non-commercial (trained on Freiburg Groceries crops, evaluated on SKU-110K)",
+        "license": LICENSE,
+        "base_model": BASE,
         "task": "detect",
         "batch": "1",
         "imgsz": str(list(imgsz)),
-        "stride": str(STRIDE),
+        "stride": str(max(STRIDES)),  # Ultralytics convention: the largest stride (levels 8, 16, 32)
         "names": "{0: 'product'}",
         "name": NAME,
     }
@@ -74,12 +80,12 @@ def _set_meta(path: str, md: dict[str, str]) -> None:
     onnx.save(m, path)
 
 
-def export_fp32(core: Core, path: str, imgsz: tuple[int, int], md: dict[str, str]) -> None:
-    _export(Exported(fold_bn(copy.deepcopy(core)).eval(), imgsz).eval(), path, imgsz)
+def export_fp32(core: ShelfNanoDet, path: str, imgsz: tuple[int, int], md: dict[str, str]) -> None:
+    _export(Exported(copy.deepcopy(core).eval(), imgsz).eval(), path, imgsz)
     _set_meta(path, md)
 
 
-def quantize_core(core: Core, calib: list[torch.Tensor], float_head: bool) -> torch.nn.Module:
+def quantize_core(core: ShelfNanoDet, calib: list[torch.Tensor], float_head: bool) -> torch.nn.Module:
     from torch.ao.quantization import QConfig, QConfigMapping, disable_observer, FakeQuantize
     from torch.ao.quantization.observer import MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver
     from torch.ao.quantization.quantize_fx import prepare_qat_fx
@@ -91,8 +97,9 @@ def quantize_core(core: Core, calib: list[torch.Tensor], float_head: bool) -> to
                                 dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=0, reduce_range=False)
     qmap = QConfigMapping().set_global(QConfig(activation=act, weight=wt))
     if float_head:
-        qmap = qmap.set_module_name("cls_out", None).set_module_name("box_out", None)
-    m = fold_bn(copy.deepcopy(core)).train()
+        for name in HEAD:
+            qmap = qmap.set_module_name(name, None)
+    m = copy.deepcopy(core).train()
     prepared = prepare_qat_fx(m, qmap, example_inputs=(calib[0],))
     prepared.eval()  # observers and fake quant stay enabled in eval mode
     with torch.no_grad():
@@ -181,7 +188,7 @@ def fold_weight_qdq(path: str) -> None:
     onnx.save(m, path)
 
 
-def export_int8(core: Core, path: str, imgsz: tuple[int, int], md: dict[str, str], calib: list[torch.Tensor],
+def export_int8(core: ShelfNanoDet, path: str, imgsz: tuple[int, int], md: dict[str, str], calib: list[torch.Tensor],
                 float_head: bool) -> None:
     q = quantize_core(core, calib, float_head)
     _export(Exported(q, imgsz).eval(), path, imgsz)
@@ -211,14 +218,15 @@ def main() -> None:
     ap.add_argument("--calib-count", type=int, default=48)
     ap.add_argument("--float-head", choices=["yes", "no", "both"], default="both",
                     help="keep the last head convolutions in float; 'both' writes .int8.onnx and .int8-qhead.onnx")
-    ap.add_argument("--description", default="ShelfWatch shelf product detector (single class, synthetic-shelf trained)")
+    ap.add_argument("--description", default="ShelfWatch shelf product detector (single class): NanoDet-g, COCO-pretrained, fine-tuned on synthetic shelves")
     ap.add_argument("--manifest", action="store_true", help="point models/manifest.json at this export")
     a = ap.parse_args()
     torch.set_num_threads(2)
     imgsz = (a.imgsz[0], a.imgsz[1])
     core, info = load_core(a.ckpt)
     extra = {"params": str(count_params(core)), "gflops": f"{2 * count_macs(core, imgsz) / 1e9:.2f}",
-             "train_steps": str(info.get("steps", "")), "train_seconds": str(info.get("seconds", ""))}
+             "train_steps": str(info.get("steps", "")), "train_seconds": str(info.get("seconds", "")),
+             "init": str(info.get("init", ""))}
     os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, f"{NAME}-{a.version}")
     md = metadata(a.version, imgsz, a.description, extra)

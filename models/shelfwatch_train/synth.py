@@ -181,9 +181,96 @@ def _price_strip(d: ImageDraw.ImageDraw, rng: np.random.Generator, x0: int, x1: 
         x += tw + int(rng.integers(h, h * 8))
 
 
+SIGN_WORDS = ("Skincare", "SNACKS", "Beverages", "Dairy", "FROZEN", "Household", "Pet Food", "SALE", "2 for 1",
+              "Personal Care", "Breakfast", "Coffee & Tea", "Bakery", "Cleaning", "Baby", "NEW", "Health & Beauty",
+              "-30%", "Cereal", "Soft Drinks", "Wine", "Pasta & Rice")
+
+
+def _sign(d: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int, w: int, h: int) -> None:
+    """A category header, shelf sign or poster: coloured panel with big words, maybe a picture block."""
+    bg = _rand_color(rng) if rng.random() < 0.6 else (255, 255, 255) if rng.random() < 0.5 else (200, 20, 30)
+    d.rectangle([x, y, x + w, y + h], fill=bg, outline=_rand_color(rng) if rng.random() < 0.4 else None,
+                width=max(1, h // 12))
+    ink = (255, 255, 255) if sum(bg) < 380 else (20, 20, 20)
+    words = SIGN_WORDS[int(rng.integers(0, len(SIGN_WORDS)))]
+    f = _font(int(h * rng.uniform(0.4, 0.7)), int(rng.integers(0, 3)))
+    tx = x + int(w * rng.uniform(0.03, 0.25))
+    if f is not None:
+        d.text((tx, y + int(h * rng.uniform(0.1, 0.3))), words, fill=ink, font=f)
+    if rng.random() < 0.35:  # a picture block (posters show products: these are not products on the shelf)
+        px = x + int(w * rng.uniform(0.55, 0.75))
+        d.rectangle([px, y + h // 8, min(x + w - 2, px + int(h * 0.8)), y + h - h // 8], fill=_rand_color(rng))
+
+
+def _floor(d: ImageDraw.ImageDraw, rng: np.random.Generator, top: int, RW: int, RH: int) -> None:
+    """Kick plate under the lowest shelf, then a tiled floor receding in perspective."""
+    kick = int((RH - top) * rng.uniform(0.1, 0.3))
+    d.rectangle([0, top, RW, top + kick], fill=_rand_color(rng, 20, 120))
+    base = _rand_color(rng, 90, 230)
+    d.rectangle([0, top + kick, RW, RH], fill=base)
+    line = tuple(int(c * rng.uniform(0.6, 0.85)) for c in base)
+    y, step = top + kick, max(4, int((RH - top) * 0.08))
+    while y < RH:
+        d.line([0, y, RW, y], fill=line, width=1)
+        y += step
+        step = int(step * 1.35) + 1
+    cx = RW * rng.uniform(0.2, 0.8)
+    for k in range(-12, 13):
+        x_far = cx + k * RW * 0.06
+        d.line([x_far, top + kick, cx + k * RW * 0.2, RH], fill=line, width=1)
+
+
+def _cooler(canvas: Image.Image, rng: np.random.Generator, boxes: list) -> Image.Image:
+    """Glass doors over the unit: vertical frames with handles (products behind a frame are hidden),
+    a blue-grey tint, fog and glare streaks (products behind the glass stay labelled)."""
+    RW, RH = canvas.size
+    a = np.asarray(canvas).astype(np.float32)
+    tint = np.array([rng.uniform(0.85, 1.0), rng.uniform(0.9, 1.0), 1.0], np.float32)
+    fog = rng.uniform(0.0, 0.25)
+    a = a * tint * (1 - fog) + 255 * fog * np.array([0.85, 0.9, 1.0], np.float32)
+    x = np.arange(RW)[None, :, None]
+    y = np.arange(RH)[:, None, None]
+    for _ in range(int(rng.integers(1, 4))):  # diagonal glare streaks
+        x0, slope, wdt = rng.uniform(0, RW), rng.uniform(-1.5, 1.5), rng.uniform(0.02, 0.12) * RW
+        dist = np.abs((x - x0) - slope * (y - RH / 2)) / wdt
+        a += rng.uniform(40, 140) * np.exp(-dist**2)
+    img = Image.fromarray(a.clip(0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    frame = (40, 40, 45) if rng.random() < 0.5 else _rand_color(rng, 120, 220)
+    n_doors = int(rng.integers(1, 4))
+    fw = max(3, int(RW * rng.uniform(0.02, 0.05)))
+    cols = [int(RW * (k + rng.uniform(0.0, 0.3)) / n_doors) for k in range(n_doors + 1)]
+    b = np.array(boxes, np.float32).reshape(-1, 4)
+    hidden = np.zeros(len(b), bool)
+    for cx in cols:
+        d.rectangle([cx - fw // 2, 0, cx + fw // 2, RH], fill=frame)
+        hx = cx + fw // 2 + int(fw * rng.uniform(0.5, 1.5))  # handle beside the frame
+        hy = int(RH * rng.uniform(0.2, 0.45))
+        d.rounded_rectangle([hx, hy, hx + max(2, fw // 2), hy + int(RH * rng.uniform(0.15, 0.35))],
+                            radius=max(1, fw // 4), fill=tuple(int(c * 0.8) for c in frame))
+        if len(b):
+            cover = (np.minimum(b[:, 2], cx + fw // 2) - np.maximum(b[:, 0], cx - fw // 2)).clip(0)
+            hidden |= cover > 0.5 * (b[:, 2] - b[:, 0])
+    boxes[:] = [tuple(bb) for bb, h in zip(b.tolist(), hidden) if not h]
+    return img
+
+
+def _overlap(b: tuple, r: tuple) -> float:
+    """Share of box b covered by rectangle r."""
+    iw = max(0.0, min(b[2], r[2]) - max(b[0], r[0]))
+    ih = max(0.0, min(b[3], r[3]) - max(b[1], r[1]))
+    return iw * ih / max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
+
+
 def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 640,
-                 crop_prob: float = 0.65, jpeg: bool = True) -> tuple[Image.Image, np.ndarray]:
-    """One letterboxed square shelf image and its product boxes (N, 4) xyxy in pixels."""
+                 crop_prob: float = 0.65, jpeg: bool = True, extras: bool = False) -> tuple[Image.Image, np.ndarray]:
+    """One letterboxed square shelf image and its product boxes (N, 4) xyxy in pixels.
+
+    `extras` adds what real photos showed the model gets wrong (and draws from the random stream
+    only then, so the older splits render as before): category signs and posters, a floor under
+    the lowest shelf, cooler glass doors with frames, handles and glare, and a stronger yaw
+    (up to +-30 degrees) in the perspective.
+    """
     # content aspect: landscape, portrait or square photo, letterboxed like inference does
     aspect = rng.choice([4 / 3, 3 / 4, 1.0, 16 / 9, 9 / 16], p=[0.35, 0.3, 0.15, 0.1, 0.1])
     if aspect >= 1:
@@ -209,21 +296,43 @@ def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 64
     y = -int(rng.uniform(0, mean_prod_h))
     board_col = _rand_color(rng, 40, 230)
     dark_back = rng.random() < 0.5
-    while y < RH:
+    bottom = RH
+    if extras:
+        if rng.random() < 0.5:  # category header band / posters above the unit
+            band = int(mean_prod_h * rng.uniform(0.8, 2.5))
+            x = int(rng.integers(-20, 40))
+            while x < RW:
+                w = int(band * rng.uniform(2.0, 6.0))
+                if rng.random() < 0.8:
+                    _sign(d, rng, x, max(0, y), w, int(band * rng.uniform(0.6, 0.95)))
+                x += w + int(rng.integers(0, band))
+            y = max(0, y) + band
+        if rng.random() < 0.4:  # the floor below the lowest shelf
+            bottom = int(RH * rng.uniform(0.55, 0.85))
+    while y < bottom:
         row_h = int(mean_prod_h * rng.uniform(1.05, 1.35))
         board_h = max(3, int(mean_prod_h * rng.uniform(0.12, 0.3)))
         if dark_back:  # shadowed shelf interior
             d.rectangle([0, y, RW, y + row_h], fill=tuple(int(c * rng.uniform(0.25, 0.6)) for c in wall))
         floor = y + row_h
         _fill_row(canvas, rng, crops, y, floor, mean_prod_h, RW, boxes, crop_prob)
+        if extras and rng.random() < 0.12:  # a sign hanging from the board above, over this row's products
+            sw, sh = int(RW * rng.uniform(0.08, 0.25)), int(row_h * rng.uniform(0.35, 0.7))
+            sx, sy = int(rng.integers(0, max(1, RW - sw))), max(0, y)
+            _sign(d, rng, sx, sy, sw, sh)
+            boxes[:] = [bb for bb in boxes if _overlap(bb, (sx, sy, sx + sw, sy + sh)) <= 0.4]
         d.rectangle([0, floor, RW, floor + board_h], fill=board_col)
         _price_strip(d, rng, 0, RW, floor + max(1, board_h // 5), max(2, int(board_h * 0.7)))
         y = floor + board_h
+    if extras and bottom < RH:
+        _floor(d, rng, y, RW, RH)
+    if extras and rng.random() < 0.3:
+        canvas = _cooler(canvas, rng, boxes)
     img = canvas
     b = np.array(boxes, np.float32).reshape(-1, 4)
     # perspective / rotation about the image centre
     if rng.random() < 0.7:
-        img, b = _warp(img, b, rng)
+        img, b = _warp(img, b, rng, yaw=30.0 if extras else 0.0)
     img = img.resize((W, H), Image.BILINEAR)
     b /= ss
     b[:, [0, 2]] = b[:, [0, 2]].clip(0, W)
@@ -288,10 +397,16 @@ def _fill_row(canvas: Image.Image, rng: np.random.Generator, crops: list[Crop], 
         x += int(rng.integers(0, max(2, w // 6)))
 
 
-def _warp(img: Image.Image, b: np.ndarray, rng: np.random.Generator) -> tuple[Image.Image, np.ndarray]:
+def _warp(img: Image.Image, b: np.ndarray, rng: np.random.Generator, yaw: float = 0.0) -> tuple[Image.Image, np.ndarray]:
     W, H = img.size
     ang = math.radians(rng.uniform(-4, 4))
     persp = rng.uniform(-0.06, 0.06, size=(4, 2)) * np.array([W, H])
+    if yaw > 0 and rng.random() < 0.6:  # looking along the aisle: the far side shrinks and narrows
+        t = math.sin(math.radians(rng.uniform(-yaw, yaw))) * 0.5
+        far = [1, 2] if t > 0 else [0, 3]  # corners of the right or the left edge
+        persp[far[0], 1] += abs(t) * H * 0.5
+        persp[far[1], 1] -= abs(t) * H * 0.5
+        persp[far, 0] += (-1 if t > 0 else 1) * abs(t) * W * 0.35
     src = np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float64)
     c, s = math.cos(ang), math.sin(ang)
     ctr = np.array([W / 2, H / 2])

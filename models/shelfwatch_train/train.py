@@ -1,9 +1,10 @@
-"""Train the detector on the cached synthetic shelves, on CPU, within a wall-clock budget.
+"""Fine-tune NanoDet-g (COCO weights) to one class `product` on the cached synthetic shelves.
 
-    nice -n 10 /usr/bin/python3 -m shelfwatch_train.train --minutes 35 --out runs/main
+    nice -n 10 /usr/bin/python3 -m shelfwatch_train.train --steps 1000 --out runs/main            # 2-core CPU
+    /usr/bin/python3 -m shelfwatch_train.train --steps 1000 --device cuda --workers 8 --out runs/gpu
 
-The learning-rate schedule (warm-up, then cosine) runs on elapsed time rather than on a step
-count, so a run on a busy 2-core machine still ends on time with a fully decayed rate.
+The schedule (warm-up, cosine decay, mosaic closed for the last 15 %) is in steps, so a run has the
+same schedule on any machine; size --steps from a measured step time.
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ import torch
 
 from . import data
 from .loss import detection_loss
-from .model import Core, count_macs, count_params
-
-WIDTHS = {"n": ((16, 32, 64, 128, 160), 64), "tiny": ((8, 16, 16, 32, 32), 16)}
+from .nanodet import ShelfNanoDet, count_macs, count_params, fold_input, load_coco, random_init
 
 
 class Ema:
-    """Exponential moving average of the weights (and BN statistics), as in YOLOv5/v8."""
+    """Exponential moving average of the weights, as in YOLOv5/v8."""
 
     def __init__(self, model: torch.nn.Module, decay: float = 0.999, tau: float = 300.0):
         self.model = copy.deepcopy(model).eval()
@@ -46,48 +45,90 @@ class Ema:
                 v.copy_(msd[k])
 
 
-def train(dirs: list[str], out: str, minutes: float, batch: int = 16, size: int = 320, lr: float = 3e-3,
-          width: str = "n", seed: int = 0, max_steps: int | None = None, threads: int = 2,
-          log_every: int = 25, init: str | None = None, warmup: int = 150) -> str:
+class Batches(torch.utils.data.IterableDataset):
+    """Endless training batches; each DataLoader worker draws from its own seed."""
+
+    def __init__(self, dirs: list[str], seed: int, batch: int, size: int, mosaic: float):
+        self.dirs, self.seed, self.bs, self.size, self.mosaic = dirs, seed, batch, size, mosaic
+        self.cache: data.ShelfCache | None = None
+
+    def __iter__(self):
+        wi = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, wi.id if wi else 0, int(self.mosaic * 100)])
+        cache = self.cache or data.ShelfCache(self.dirs)
+        while True:
+            yield data.batch(cache, rng, self.bs, self.size, self.mosaic)
+
+
+def build(init: str, init_class: str) -> ShelfNanoDet:
+    """`coco`: NanoDet-g COCO weights (needs the cached package, see nanodet.fetch); `random`; or a checkpoint."""
+    if init == "coco":
+        return fold_input(load_coco(), init_class)
+    model = random_init()
+    if init != "random":
+        model.load_state_dict(torch.load(init, map_location="cpu")["model"])
+    return model
+
+
+def train(dirs: list[str], out: str, steps: int, batch: int = 16, size: int = 320, lr: float = 1e-3,
+          seed: int = 0, threads: int = 2, log_every: int = 25, init: str = "coco", warmup: int = 100,
+          init_class: str = "bottle", freeze_stem: bool = True, device: str = "cpu", workers: int = 0,
+          max_minutes: float | None = None, save_every: int = 100) -> str:
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     os.makedirs(out, exist_ok=True)
+    dev = torch.device(device)
+    model = build(init, init_class)
+    frozen = [model.net.stem, model.net.stage1] if freeze_stem else []
+    for m in frozen:
+        for p in m.parameters():
+            p.requires_grad_(False)
     cache = data.ShelfCache(dirs)
-    w, neck = WIDTHS[width]
-    model = Core(w, neck)
-    if init:  # fine-tune from a checkpoint (e.g. on new renders), same widths
-        st = torch.load(init, map_location="cpu")
-        model.load_state_dict(st["model"])
-    info = {"init": init, "width": width, "widths": w, "neck": neck, "params": count_params(model),
-            "macs_640": count_macs(model, (640, 640)), "images": len(cache), "batch": batch, "crop": size}
+    info = {"arch": "nanodet-g", "init": init, "init_class": init_class, "freeze_stem": freeze_stem,
+            "params": count_params(model), "macs_640": count_macs(model, (640, 640)), "images": len(cache),
+            "batch": batch, "crop": size, "lr": lr, "steps_planned": steps, "device": device, "data": dirs}
     print(json.dumps(info), flush=True)
-    model.train()
+    model.to(dev).train()
     ema = Ema(model)
     decay, no_decay = [], []
-    for n_, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=lr)
-    budget = minutes * 60
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0}], lr=lr)
+    close = int(steps * 0.85)  # no mosaic in the last 15 %: finish on whole-scene crops (YOLOv8's close_mosaic)
+
+    def loader(mosaic: float):
+        ds = Batches(dirs, seed, batch, size, mosaic)
+        if workers == 0:
+            ds.cache = cache
+        return iter(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers,
+                                                persistent_workers=False, pin_memory=dev.type == "cuda"))
+    it = loader(0.3)
     t0 = time.time()
     step = 0
     hist: list[dict] = []
-    while True:
+    ckpt = os.path.join(out, "last.pt")
+
+    def save() -> None:
+        info.update({"steps": step, "seconds": round(time.time() - t0), "samples": step * batch})
+        torch.save({"model": ema.model.state_dict(), "info": info, "step": step}, ckpt)
+    while step < steps:
         el = time.time() - t0
-        frac = el / budget
-        if frac >= 1 or (max_steps is not None and step >= max_steps):
+        if max_minutes is not None and el > max_minutes * 60:
+            print(f"stopping at step {step}: --max-minutes {max_minutes} reached", flush=True)
             break
+        if step == close:
+            it = loader(0.0)
         warm = min(1.0, (step + 1) / max(1, warmup))
-        cur = lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(frac, 1))))
+        cur = lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = cur
-        # no mosaic in the last 15 %: finish on whole-scene crops, like YOLOv8's close_mosaic
-        x, targets = data.batch(cache, rng, batch, size, mosaic=0.3 if frac < 0.85 else 0.0)
-        cls, box = model(x)
-        loss, parts = detection_loss(cls, box, targets)
+        x, targets = next(it)
+        outs = model(x.to(dev, non_blocking=True))
+        loss, parts = detection_loss(outs, targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 10.0)
         opt.step()
         ema.update(model)
         step += 1
@@ -95,11 +136,9 @@ def train(dirs: list[str], out: str, minutes: float, batch: int = 16, size: int 
         if step % log_every == 0:
             m = {k: float(np.mean([h[k] for h in hist[-log_every:]])) for k in hist[-1]}
             print(f"step {step} t={el:.0f}s lr={cur:.5f} " + " ".join(f"{k}={v:.3f}" for k, v in m.items()), flush=True)
-        if step % 500 == 0:
-            torch.save({"model": ema.model.state_dict(), "info": info, "step": step}, os.path.join(out, "last.pt"))
-    info.update({"steps": step, "seconds": round(time.time() - t0), "samples": step * batch})
-    ckpt = os.path.join(out, "last.pt")
-    torch.save({"model": ema.model.state_dict(), "info": info, "step": step}, ckpt)
+        if step % save_every == 0:
+            save()
+    save()
     with open(os.path.join(out, "train_info.json"), "w") as f:
         json.dump(info, f, indent=1)
     print("done", json.dumps(info), flush=True)
@@ -111,20 +150,28 @@ def main() -> None:
     here = os.path.dirname(__file__)
     ap.add_argument("--data", nargs="+", default=[os.path.join(here, "..", ".cache", "synth", s) for s in ("train", "train2", "train3")])
     ap.add_argument("--out", default=os.path.join(here, "..", "runs", "main"))
-    ap.add_argument("--minutes", type=float, default=35)
+    ap.add_argument("--steps", type=int, required=True, help="schedule length (warm-up, cosine decay, close mosaic at 85 %%)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--size", type=int, default=320)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--width", default="n", choices=sorted(WIDTHS))
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=25)
-    ap.add_argument("--init", default=None, help="checkpoint to start from (fine-tuning)")
-    ap.add_argument("--warmup", type=int, default=150, help="warm-up steps")
+    ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--init", default="coco", help="coco (pretrained NanoDet-g), random, or a checkpoint path")
+    ap.add_argument("--init-class", default="bottle", choices=["bottle", "cup", "bottle+cup", "none"],
+                    help="COCO class whose logit initialises `product` (with --init coco)")
+    ap.add_argument("--no-freeze-stem", action="store_true", help="also train the stem and the first CSP stage")
+    ap.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (use several with --device cuda)")
+    ap.add_argument("--max-minutes", type=float, default=None, help="hard stop (the schedule is in steps)")
     a = ap.parse_args()
     dirs = [d for d in a.data if os.path.exists(os.path.join(d, "labels.npz"))]
-    train(dirs, a.out, a.minutes, a.batch, a.size, a.lr, a.width, a.seed, a.max_steps, a.threads, a.log_every, a.init, a.warmup)
+    if not dirs:
+        raise SystemExit(f"no rendered split with labels.npz among {a.data}")
+    train(dirs, a.out, a.steps, a.batch, a.size, a.lr, a.seed, a.threads, a.log_every, a.init, a.warmup,
+          a.init_class, not a.no_freeze_stem, a.device, a.workers, a.max_minutes, a.save_every)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,23 @@
 /**
  * Evaluates ONNX detectors side by side: held-out synthetic AP/count error, the real-photo row
- * proxy on the SKU-110K sample at a grid of thresholds, and median latency at 1 and 2 threads.
+ * proxy and the hand-counted rows (`row-counts.json`: count per row = detections centred in it) on
+ * the SKU-110K sample at a grid of thresholds, and median latency at 1 and 2 threads.
  *
  *   node models/dist/eval-cli.js --models a.fp32.onnx,a.int8.onnx --synthetic models/.cache/synth/test/labels.json \
  *     --real ../shared/data/sku110k-shelf-sample --out models/runs/eval.json [--draw 3]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BoxXyxy, DEFAULT_MAX_DETECTIONS } from '@shelfwatch/shared';
+import {
+  analyzeShelfWithMembers,
+  type BoxXyxy,
+  DEFAULT_CONF,
+  DEFAULT_IOU,
+  DEFAULT_MAX_DETECTIONS,
+  evaluateRows,
+  type RowEvalPhoto,
+} from '@shelfwatch/shared';
 import sharp from 'sharp';
 import { Detector } from './detector.js';
 import { detectAll, readSyntheticSet, runSet, scoreSynthetic, syntheticFiles } from './evaluate-synthetic.js';
@@ -25,8 +34,10 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     'latency-runs': { type: 'string', default: '15' },
     draw: { type: 'string', default: '0' },
-    'draw-conf': { type: 'string', default: '0.4' },
-    'draw-iou': { type: 'string', default: '0.5' },
+    /** A folder of unlabelled photos (e.g. ../shared/data/sku110k-test-unlabeled/images): all drawn. */
+    'draw-photos': { type: 'string' },
+    'draw-conf': { type: 'string', default: String(DEFAULT_CONF) },
+    'draw-iou': { type: 'string', default: String(DEFAULT_IOU) },
     out: { type: 'string', default: 'models/runs/eval.json' },
   },
 });
@@ -41,7 +52,9 @@ async function latency(path: string, threads: number, runs: number): Promise<num
 }
 
 async function drawDetections(image: string, boxes: BoxXyxy[], rows: BoxXyxy[], out: string): Promise<void> {
-  const { data, info } = await sharp(image).rotate().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(image, { failOn: 'none' })
+    .rotate()
+    .toBuffer({ resolveWithObject: true });
   const W = info.width;
   const H = info.height;
   const lw = Math.max(2, Math.round(Math.max(W, H) / 500));
@@ -66,6 +79,15 @@ async function main(): Promise<void> {
     ? readSyntheticSet(values.synthetic, Number(values['synthetic-limit']) || undefined)
     : undefined;
   const photos = values.real ? listPhotos(values.real) : [];
+  const countsFile = values.real ? join(values.real, 'row-counts.json') : '';
+  const hand =
+    countsFile && existsSync(countsFile)
+      ? (
+          JSON.parse(readFileSync(countsFile, 'utf8')) as {
+            rows: { photo: string; row: number; count: number }[];
+          }
+        ).rows
+      : [];
   const rowsByPhoto: BoxXyxy[][] = [];
   for (const p of photos) {
     const m = await sharp(p.image).metadata();
@@ -115,9 +137,27 @@ async function main(): Promise<void> {
           const pr = rowProxy(
             dets.map((d, i) => ({ boxes: d.map((x) => x.box as BoxXyxy), rows: rowsByPhoto[i]! })),
           );
+          const evalPhotos: RowEvalPhoto[] = dets.map((d, i) => {
+            const name = basename(photos[i]!.image).replace(/\.\w+$/, '');
+            return {
+              boxes: d.map((x) => x.box as BoxXyxy),
+              rowOf: analyzeShelfWithMembers(d.map((x) => ({ box: x.box as BoxXyxy }))).rowOf,
+              labelled: rowsByPhoto[i]!,
+              counted: hand.filter((h) => h.photo === name).map((h) => ({ row: h.row, count: h.count })),
+            };
+          });
+          const rows = evaluateRows(evalPhotos);
+          const within10 = (key: 'detector' | 'rows') =>
+            rows.counted.filter((c) => Math.abs(c[key] - c.count) <= 0.1 * c.count).length /
+            rows.counted.length;
           grid.push({
             conf,
             iou,
+            handRows: rows.counted.length,
+            handMape: rows.detectorCountMape,
+            handWithin10: within10('detector'),
+            handRowsMape: rows.rowsCountMape,
+            handRowsWithin10: within10('rows'),
             rowCoverage: pr.rowCoverage,
             straddleRate: pr.straddleRate,
             nestedRate: pr.nestedRate,
@@ -145,6 +185,41 @@ async function main(): Promise<void> {
           );
         }
       }
+    }
+    if (values['draw-photos']) {
+      const dir = values['draw-photos'];
+      const files = readdirSync(dir)
+        .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+        .sort();
+      const raw = await runSet(
+        det,
+        files.map((f) => join(dir, f)),
+      );
+      const dets = detectAll(
+        raw,
+        Number(values['draw-conf']),
+        Number(values['draw-iou']),
+        DEFAULT_MAX_DETECTIONS,
+      );
+      const outDir = join(dirname(values.out), 'draw-unlabelled');
+      mkdirSync(outDir, { recursive: true });
+      const counts: Record<string, number> = {};
+      for (const [i, f] of files.entries()) {
+        counts[f] = dets[i]!.length;
+        await drawDetections(
+          join(dir, f),
+          dets[i]!.map((d) => d.box as BoxXyxy),
+          [],
+          join(outDir, `${name}-${f.replace(/\.\w+$/, '')}.png`),
+        );
+      }
+      r.unlabelled = {
+        photos: files.length,
+        conf: Number(values['draw-conf']),
+        iou: Number(values['draw-iou']),
+        counts,
+      };
+      console.log(`[${name}] drew ${files.length} unlabelled photos into ${outDir}`, JSON.stringify(counts));
     }
     await det.release();
     const lat: Record<string, number> = {};

@@ -3,7 +3,7 @@ import { assertInRange, assertInteger, describe } from './validate.js';
 
 /** Per-request thresholds: the `/predict` query, the PWA worker's `detect` options, the CLI flags. */
 export interface DetectOptions {
-  /** Minimum class score in 0..1. @default DEFAULT_CONF (0.4) */
+  /** Minimum class score in 0..1. @default DEFAULT_CONF (0.3) */
   conf?: number;
   /** NMS suppresses a same-class box overlapping a kept one by more than this IoU, in 0..1. @default DEFAULT_IOU (0.45) */
   iou?: number;

@@ -18,7 +18,7 @@ export type GroundTruthBox = Readonly<BoxXyxy> | { box: Readonly<BoxXyxy>; label
 
 /** Options of {@link evaluateDetections}. */
 export interface EvaluateOptions {
-  /** Predictions below this score are ignored for precision, recall and count error (AP uses all). @default DEFAULT_CONF (0.4) */
+  /** Predictions below this score are ignored for precision, recall and count error (AP uses all). @default DEFAULT_CONF (0.3) */
   scoreThreshold?: number;
 }
 
