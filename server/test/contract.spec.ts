@@ -6,11 +6,15 @@
  * schemas as Ajv-compatible validators would.
  */
 import type {
+  AisleHistory,
+  AisleSummary as AisleSummaryType,
   Detection as DetectionType,
+  HistoryPoint as HistoryPointType,
   ModelInfo as ModelInfoType,
   PredictResult as PredictResultType,
   ShelfRow as ShelfRowType,
   StageTimings,
+  StoreSummary,
 } from '@shelfwatch/shared';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -24,6 +28,12 @@ import {
   type StoredDetection,
   type StoredShelfRow,
 } from '../src/schemas/common.js';
+import type {
+  AisleSummary,
+  HistoryPoint,
+  HistoryResponse,
+  SummaryResponse,
+} from '../src/schemas/dashboard.js';
 
 describe('the response schemas and the shared result types are one contract', () => {
   it('PredictResult: Static<schema> is exactly shared PredictResult (types)', () => {
@@ -32,6 +42,13 @@ describe('the response schemas and the shared result types are one contract', ()
     expectTypeOf<Static<typeof ShelfRow>>().toEqualTypeOf<ShelfRowType>();
     expectTypeOf<Static<typeof ModelInfo>>().toEqualTypeOf<ModelInfoType>();
     expectTypeOf<Static<typeof PredictResult>['timingsMs']>().toEqualTypeOf<StageTimings>();
+  });
+
+  it('the dashboard responses: Static<schema> is exactly the shared dashboard types (types)', () => {
+    expectTypeOf<Static<typeof SummaryResponse>>().toEqualTypeOf<StoreSummary>();
+    expectTypeOf<Static<typeof AisleSummary>>().toEqualTypeOf<AisleSummaryType>();
+    expectTypeOf<Static<typeof HistoryResponse>>().toEqualTypeOf<AisleHistory>();
+    expectTypeOf<Static<typeof HistoryPoint>>().toEqualTypeOf<HistoryPointType>();
   });
 
   it('stored detections and rows are the live ones with `row` / `line` optional (types)', () => {

@@ -1,3 +1,4 @@
+export type * from './dashboard.js';
 export * from './decode-yolo.js';
 export * from './defaults.js';
 export * from './detect-options.js';

@@ -1,43 +1,8 @@
+import type { AisleSummary, HistoryPoint, TimeRange } from '@shelfwatch/shared';
 import type { SqlClient } from './sql-client.js';
 
 /** Points of each aisle's sparkline: the range cut into this many equal spans. */
 export const SPARK_BUCKETS = 24;
-
-/** A half-open time range `[since, until)`, ISO 8601 UTC. */
-export interface TimeRange {
-  since: string;
-  until: string;
-}
-
-/** One aisle of a store over a range (`GET /stores/{storeId}/summary`). */
-export interface AisleSummary {
-  aisle: string;
-  audits: number;
-  firstAt: string;
-  lastAt: string;
-  last: { auditId: string; count: number; rows: number; gaps: number };
-  meanCount: number;
-  rows: number;
-  gaps: number;
-  /** gaps / rows over the range; null when no audit found a row. */
-  gapRate: number | null;
-  /** Least-squares slopes over the range, per day; null with fewer than two audits (or all at once). */
-  trend: { countPerDay: number | null; gapsPerDay: number | null };
-  /** Gap rate per span of the range (SPARK_BUCKETS spans, oldest first); null where no audit (or no row). */
-  spark: (number | null)[];
-}
-
-/** One audit of an aisle as a point of its time series. */
-export interface HistoryPoint {
-  auditId: string;
-  createdAt: string;
-  count: number;
-  rows: number;
-  gaps: number;
-  gapRate: number | null;
-  /** Whether the photo is kept (`GET /audits/{id}/photo`). */
-  photo: boolean;
-}
 
 const iso = (v: Date | string) => new Date(v).toISOString();
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));

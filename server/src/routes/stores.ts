@@ -1,9 +1,10 @@
 import fastifyAccepts from '@fastify/accepts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TimeRange } from '@shelfwatch/shared';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mayAccessStore } from '../auth/api-keys.js';
-import { DashboardRepository, type TimeRange } from '../db/dashboard-repository.js';
+import { DashboardRepository } from '../db/dashboard-repository.js';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas/common.js';
 import {

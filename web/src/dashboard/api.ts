@@ -4,48 +4,10 @@
  * `GET /audits/{id}/photo`), and the CSV of either view (`Accept: text/csv`). Failures are
  * `DashboardError`s with a sentence saying what to do.
  */
-import { isApiErrorBody } from '@shelfwatch/shared';
+import { type AisleHistory, isApiErrorBody, type StoreSummary } from '@shelfwatch/shared';
 import type { StoredAudit } from '../api/audit-record.ts';
 
 export type Box = [number, number, number, number];
-
-export interface AisleSummary {
-  aisle: string;
-  audits: number;
-  firstAt: string;
-  lastAt: string;
-  last: { auditId: string; count: number; rows: number; gaps: number };
-  meanCount: number;
-  rows: number;
-  gaps: number;
-  gapRate: number | null;
-  trend: { countPerDay: number | null; gapsPerDay: number | null };
-  spark: (number | null)[];
-}
-
-export interface Summary {
-  storeId: string;
-  range: { since: string; until: string };
-  aisles: AisleSummary[];
-}
-
-export interface HistoryPoint {
-  auditId: string;
-  createdAt: string;
-  count: number;
-  rows: number;
-  gaps: number;
-  gapRate: number | null;
-  photo: boolean;
-}
-
-export interface History {
-  storeId: string;
-  aisle: string;
-  range: { since: string; until: string };
-  truncated: boolean;
-  points: HistoryPoint[];
-}
 
 /** An audit with what the compare view draws: rows with gap boxes, detections with boxes. */
 export interface AuditDetail extends StoredAudit {
@@ -114,11 +76,11 @@ export class DashboardApi {
     }
   }
 
-  summary(storeId: string, range: { since: string; until: string }): Promise<Summary> {
+  summary(storeId: string, range: { since: string; until: string }): Promise<StoreSummary> {
     return this.json(summaryPath(storeId, range), storeId);
   }
 
-  history(storeId: string, aisle: string, range: { since: string; until: string }): Promise<History> {
+  history(storeId: string, aisle: string, range: { since: string; until: string }): Promise<AisleHistory> {
     return this.json(historyPath(storeId, aisle, range), storeId);
   }
 

@@ -5,23 +5,14 @@
  * (rows, gaps, the photos with their boxes when kept), and CSV downloads of both views.
  * `main[data-state]` says what is shown: loading, no-key, error, empty or ready.
  */
+import type { AisleHistory, HistoryPoint, StoreSummary } from '@shelfwatch/shared';
 import '../styles.css';
 import './dashboard.css';
 import type uPlot from 'uplot';
 import { checkKey } from '../api/me.ts';
 import { loadSettings } from '../settings.ts';
 import { openShelfWatchDb } from '../storage/db.ts';
-import {
-  type AuditDetail,
-  type Box,
-  DashboardApi,
-  DashboardError,
-  type History,
-  type HistoryPoint,
-  historyPath,
-  type Summary,
-  summaryPath,
-} from './api.ts';
+import { type AuditDetail, type Box, DashboardApi, DashboardError, historyPath, summaryPath } from './api.ts';
 import { historyChart, sparkline } from './charts.ts';
 import { compareRows, dayRange, defaultDays, gapCount, perDay, perRow, signed, when } from './model.ts';
 
@@ -50,8 +41,8 @@ const view: {
   api?: DashboardApi;
   storeId: string;
   range?: { since: string; until: string };
-  summary?: Summary;
-  history?: History;
+  summary?: StoreSummary;
+  history?: AisleHistory;
   aisle?: string;
   chart?: uPlot;
   sparks: uPlot[];
@@ -118,7 +109,7 @@ async function showSummary() {
   setState('loading', `Loading store ${storeId}…`);
   const params = new URLSearchParams({ store: storeId, from: sinceInput.value, to: untilInput.value });
   window.history.replaceState(null, '', `?${params}`);
-  let summary: Summary;
+  let summary: StoreSummary;
   try {
     summary = await view.api!.summary(storeId, view.range);
   } catch (err) {
@@ -146,7 +137,7 @@ async function showSummary() {
   await showAisle(keep ?? view.summary.aisles[0]!.aisle, false);
 }
 
-function renderSummary(summary: Summary) {
+function renderSummary(summary: StoreSummary) {
   for (const s of view.sparks) s.destroy();
   view.sparks = [];
   tbody.replaceChildren();
@@ -215,7 +206,7 @@ async function showAisle(aisle: string, focus: boolean) {
   aisleSection.hidden = false;
   aisleSection.dataset.aisle = aisle;
   status.textContent = `Loading aisle ${aisle}…`;
-  let history: History;
+  let history: AisleHistory;
   try {
     history = await view.api!.history(view.storeId, aisle, view.range!);
   } catch (err) {
@@ -231,7 +222,7 @@ async function showAisle(aisle: string, focus: boolean) {
   else compareEl.hidden = true;
 }
 
-function renderHistory(h: History) {
+function renderHistory(h: AisleHistory) {
   view.chart?.destroy();
   chartEl.replaceChildren();
   view.chart = historyChart(chartEl, h.points);
