@@ -2,7 +2,7 @@
 // and the long run (server/bench/fuzz.mjs, 10,000+). Seeds are generated here with sharp (JPEG,
 // PNG, WebP in several encodings); mutations are bit flips, truncations, header and chunk edits.
 // Everything is driven by one seeded PRNG, so a failing case can be replayed from its seed.
-import { rng } from '@shelfwatch/test-utils';
+import { seededRandom as rng } from '@shelfwatch/shared';
 import sharp from 'sharp';
 
 /** @param {() => number} r @param {number} n integer in [0, n) */

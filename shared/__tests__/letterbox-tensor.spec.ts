@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rng } from '@shelfwatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { kernelModuleText } from '../scripts/build-kernel.mjs';
 import {
@@ -10,6 +9,7 @@ import {
   type Letterbox,
   letterboxTensor,
 } from '../src/index.js';
+import { seededRandom as rng } from '../src/random.js';
 import { axisTaps, RESAMPLE_ONE } from '../src/resample-taps.js';
 
 /**

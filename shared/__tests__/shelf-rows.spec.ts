@@ -1,7 +1,7 @@
-import { rng } from '@shelfwatch/test-utils';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeShelf, analyzeShelfWithMembers, attachShelfRows, type BoxXyxy } from '../src/index.js';
+import { seededRandom as rng } from '../src/random.js';
 
 const det = (box: BoxXyxy) => ({ box, score: 0.9, label: 'product' });
 

@@ -7,7 +7,6 @@
 //     overlapping anchors, so that 1,000 are kept (the default cap) at 8,400 and 33,600 anchors.
 // Run: pnpm bench:core (= pnpm --filter @shelfwatch/shared bench)
 
-import { rng } from '@shelfwatch/test-utils';
 import {
   attachShelfRows,
   computeLetterbox,
@@ -22,6 +21,7 @@ import {
   nms,
   postprocess,
 } from '../src/index.js';
+import { seededRandom as rng } from '../src/random.js';
 
 interface Case {
   name: string;

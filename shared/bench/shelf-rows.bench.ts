@@ -3,8 +3,8 @@
 // and a few spurious boxes. Prints medians measured in this run (measure, don't assert).
 // Run: pnpm --filter @shelfwatch/shared bench:rows
 
-import { rng } from '@shelfwatch/test-utils';
 import { analyzeShelf, type BoxXyxy } from '../src/index.js';
+import { seededRandom as rng } from '../src/random.js';
 
 /** About `target` boxes on `shelves` shelves of two fixtures, warped so that rows converge. */
 function layout(target: number, shelves: number, seed: number): { box: BoxXyxy }[] {

@@ -12,6 +12,7 @@ export * from './nms.js';
 export { readOnnxMetadataProps } from './onnx-metadata.js';
 export * from './pipeline.js';
 export * from './postprocess.js';
+export * from './random.js';
 export * from './row-metrics.js';
 export * from './shelf-rows.js';
 export * from './tensor.js';

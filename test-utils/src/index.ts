@@ -2,7 +2,6 @@ export { encodePngRgb, PNG_SIGNATURE, pngChunk, pngFromParts, rgbIhdr, shelfPng 
 export { type PollOptions, poll } from './poll.js';
 export { freePort } from './ports.js';
 export { isCi, needSharedData, prerequisite } from './prerequisite.js';
-export { rng } from './rng.js';
 export {
   REPO_ROOT,
   type RunningServer,

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { seededRandom } from '@shelfwatch/shared';
 import type { NewAudit } from './audit-repository.js';
 import type { SqlClient } from './sql-client.js';
 
@@ -50,18 +51,6 @@ export async function insertAudits(db: SqlClient, audits: readonly SeedAudit[]):
   });
 }
 
-/** mulberry32: a small seeded PRNG, so that a seed gives the same audits on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface SyntheticOptions {
   storeId: string;
   /** @default 20 */
@@ -96,7 +85,7 @@ export function syntheticAudits(options: SyntheticOptions): SeedAudit[] {
   const days = options.days ?? 365;
   const until = (options.until ?? new Date()).getTime();
   const name = options.aisleName ?? ((i: number) => `A${String(i + 1).padStart(2, '0')}`);
-  const random = prng(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const dayMs = 86_400_000;
   // The last day is the one `until` falls in (the day before, when `until` is a midnight).
   const firstDay = Math.floor((until - 1) / dayMs) - days + 1;
