@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeLetterbox, parseModelMetadata, postprocess, readOnnxMetadataProps } from '@shelfwatch/shared';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { havePython, runPython } from './python.js';
 
 const ready = havePython(
@@ -73,6 +74,54 @@ describe.runIf(ready)('training pipeline smoke test', () => {
     ]);
     expect(out).toContain('int8.onnx');
   }, 180_000);
+
+  it('a run is recorded in run.yaml (settings, libraries, data checksum) and rerunning it gives the same weights', () => {
+    const record = parse(readFileSync(join(dir, 'run', 'run.yaml'), 'utf8')) as {
+      config: Record<string, unknown>;
+      libraries: Record<string, string>;
+      data_sha256: Record<string, string>;
+      result: { steps: number };
+    };
+    expect(record.config).toMatchObject({
+      steps: 3,
+      batch: 2,
+      size: 128,
+      seed: 0,
+      init: 'random',
+      lr: 0.001,
+    });
+    expect(Object.keys(record.libraries)).toEqual(expect.arrayContaining(['python', 'torch', 'numpy']));
+    expect(record.data_sha256[join(dir, 'fixture')]).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.result.steps).toBe(3);
+
+    runPython([
+      '-m',
+      'shelfwatch_train.train',
+      '--config',
+      join(dir, 'run', 'run.yaml'),
+      '--out',
+      join(dir, 'rerun'),
+    ]);
+    const diff = runPython([
+      '-c',
+      [
+        'import sys, torch',
+        'a = torch.load(sys.argv[1])["model"]; b = torch.load(sys.argv[2])["model"]',
+        'assert a.keys() == b.keys()',
+        'print(max((a[k].double() - b[k].double()).abs().max().item() for k in a))',
+      ].join('\n'),
+      join(dir, 'run', 'last.pt'),
+      join(dir, 'rerun', 'last.pt'),
+    ]);
+    expect(Number(diff.trim())).toBe(0);
+
+    // A run file with a setting the trainer does not know is refused, naming it.
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'steps: 3\ndata: []\nout: x\nlearning_rate: 0.1\n');
+    expect(() => runPython(['-m', 'shelfwatch_train.train', '--config', bad])).toThrow(
+      /unknown settings \['learning_rate'\]/,
+    );
+  }, 120_000);
 
   for (const precision of ['fp32', 'int8']) {
     it(`${precision} model: metadata, layout [1, 5, N] and decoding`, async () => {

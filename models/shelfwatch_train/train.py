@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from . import data
+from .config import RunConfig, write_run_file
 from .loss import detection_loss
 from .nanodet import ShelfNanoDet, count_macs, count_params, fold_input, load_coco, random_init
 
@@ -70,13 +71,16 @@ def build(init: str, init_class: str) -> ShelfNanoDet:
     return model
 
 
-def train(dirs: list[str], out: str, steps: int, batch: int = 16, size: int = 320, lr: float = 1e-3,
-          seed: int = 0, threads: int = 2, log_every: int = 25, init: str = "coco", warmup: int = 100,
-          init_class: str = "bottle", freeze_stem: bool = True, device: str = "cpu", workers: int = 0,
-          max_minutes: float | None = None, save_every: int = 100) -> str:
+def train(cfg: RunConfig) -> str:
+    """Runs `cfg` and returns the checkpoint path; writes `run.yaml` (settings, libraries, data checksums) beside it."""
+    dirs, out, steps, batch, size, lr, seed = cfg.data, cfg.out, cfg.steps, cfg.batch, cfg.size, cfg.lr, cfg.seed
+    threads, log_every, init, warmup, init_class = cfg.threads, cfg.log_every, cfg.init, cfg.warmup, cfg.init_class
+    freeze_stem, device, workers, max_minutes, save_every = cfg.freeze_stem, cfg.device, cfg.workers, cfg.max_minutes, cfg.save_every
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     os.makedirs(out, exist_ok=True)
+    run_file = os.path.join(out, "run.yaml")
+    write_run_file(cfg, run_file)
     dev = torch.device(device)
     model = build(init, init_class)
     frozen = [model.net.stem, model.net.stage1] if freeze_stem else []
@@ -95,7 +99,7 @@ def train(dirs: list[str], out: str, steps: int, batch: int = 16, size: int = 32
         if p.requires_grad:
             (no_decay if p.ndim <= 1 else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0}], lr=lr)
-    close = int(steps * 0.85)  # no mosaic in the last 15 %: finish on whole-scene crops (YOLOv8's close_mosaic)
+    close = int(steps * cfg.close_mosaic)  # then no mosaic: finish on whole-scene crops (YOLOv8's close_mosaic)
 
     def loader(mosaic: float):
         ds = Batches(dirs, seed, batch, size, mosaic)
@@ -103,7 +107,7 @@ def train(dirs: list[str], out: str, steps: int, batch: int = 16, size: int = 32
             ds.cache = cache
         return iter(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers,
                                                 persistent_workers=False, pin_memory=dev.type == "cuda"))
-    it = loader(0.3)
+    it = loader(cfg.mosaic)
     t0 = time.time()
     step = 0
     hist: list[dict] = []
@@ -141,6 +145,7 @@ def train(dirs: list[str], out: str, steps: int, batch: int = 16, size: int = 32
     save()
     with open(os.path.join(out, "train_info.json"), "w") as f:
         json.dump(info, f, indent=1)
+    write_run_file(cfg, run_file, {k: info[k] for k in ("steps", "seconds", "samples", "params")})
     print("done", json.dumps(info), flush=True)
     return ckpt
 
@@ -148,30 +153,46 @@ def train(dirs: list[str], out: str, steps: int, batch: int = 16, size: int = 32
 def main() -> None:
     ap = argparse.ArgumentParser()
     here = os.path.dirname(__file__)
-    ap.add_argument("--data", nargs="+", default=[os.path.join(here, "..", ".cache", "synth", s) for s in ("train", "train2", "train3")])
-    ap.add_argument("--out", default=os.path.join(here, "..", "runs", "main"))
-    ap.add_argument("--steps", type=int, required=True, help="schedule length (warm-up, cosine decay, close mosaic at 85 %%)")
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--size", type=int, default=320)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--log-every", type=int, default=25)
-    ap.add_argument("--save-every", type=int, default=100)
-    ap.add_argument("--init", default="coco", help="coco (pretrained NanoDet-g), random, or a checkpoint path")
-    ap.add_argument("--init-class", default="bottle", choices=["bottle", "cup", "bottle+cup", "none"],
+    ap.add_argument("--config", help="a run file (run.yaml of an earlier run, or a bare mapping): its settings, "
+                    "with any of the options below given on the command line overriding them")
+    ap.add_argument("--data", nargs="+")
+    ap.add_argument("--out")
+    ap.add_argument("--steps", type=int, help="schedule length (warm-up, cosine decay, close mosaic at 85 %%)")
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--size", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--threads", type=int)
+    ap.add_argument("--log-every", type=int)
+    ap.add_argument("--save-every", type=int)
+    ap.add_argument("--init", help="coco (pretrained NanoDet-g), random, or a checkpoint path")
+    ap.add_argument("--init-class", choices=["bottle", "cup", "bottle+cup", "none"],
                     help="COCO class whose logit initialises `product` (with --init coco)")
     ap.add_argument("--no-freeze-stem", action="store_true", help="also train the stem and the first CSP stage")
-    ap.add_argument("--warmup", type=int, default=100, help="warm-up steps")
-    ap.add_argument("--device", default="cpu", help="cpu or cuda")
-    ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (use several with --device cuda)")
-    ap.add_argument("--max-minutes", type=float, default=None, help="hard stop (the schedule is in steps)")
+    ap.add_argument("--warmup", type=int, help="warm-up steps")
+    ap.add_argument("--device", help="cpu or cuda")
+    ap.add_argument("--workers", type=int, help="DataLoader worker processes (use several with --device cuda)")
+    ap.add_argument("--max-minutes", type=float, help="hard stop (the schedule is in steps)")
     a = ap.parse_args()
-    dirs = [d for d in a.data if os.path.exists(os.path.join(d, "labels.npz"))]
-    if not dirs:
-        raise SystemExit(f"no rendered split with labels.npz among {a.data}")
-    train(dirs, a.out, a.steps, a.batch, a.size, a.lr, a.seed, a.threads, a.log_every, a.init, a.warmup,
-          a.init_class, not a.no_freeze_stem, a.device, a.workers, a.max_minutes, a.save_every)
+    given = {k: getattr(a, k) for k in ("data", "out", "steps", "batch", "size", "lr", "seed", "threads", "log_every",
+                                        "save_every", "init", "init_class", "warmup", "device", "workers", "max_minutes")}
+    if a.no_freeze_stem:
+        given["freeze_stem"] = False
+    if a.config:
+        cfg = RunConfig.load(a.config, **given)
+    else:
+        if given["steps"] is None:
+            raise SystemExit("--steps (or --config) is required")
+        given.setdefault("data", None)
+        if given["data"] is None:
+            given["data"] = [os.path.join(here, "..", ".cache", "synth", s) for s in ("train", "train3", "train4")]
+        if given["out"] is None:
+            given["out"] = os.path.join(here, "..", "runs", "main")
+        cfg = RunConfig(**{k: v for k, v in given.items() if v is not None})
+    missing = [d for d in cfg.data if not os.path.exists(os.path.join(d, "labels.npz"))]
+    if missing:
+        raise SystemExit(f"no rendered split with labels.npz at {missing}")
+    train(cfg)
 
 
 if __name__ == "__main__":
