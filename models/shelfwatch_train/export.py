@@ -109,28 +109,31 @@ def quantize_core(core: ShelfNanoDet, calib: list[torch.Tensor], float_head: boo
     return prepared
 
 
-def fold_weight_qdq(path: str) -> None:
-    """Replace initializer -> QuantizeLinear with an int8 initializer feeding DequantizeLinear."""
-    m = onnx.load(path)
-    g = m.graph
-    inits = {i.name: i for i in g.initializer}
-    consts = {}
-    for n in g.node:  # constants may come as Constant nodes rather than initializers
-        if n.op_type == "Constant":
-            consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
-    alias = {n.output[0]: n.input[0] for n in g.node if n.op_type == "Identity"}
+class _Values:
+    """Constant values of a graph by name: initializers and Constant nodes, through Identity aliases."""
 
-    def val(name):
-        while name in alias:  # the exporter shares zero points through Identity nodes
-            name = alias[name]
-        if name in inits:
-            return numpy_helper.to_array(inits[name])
-        return consts.get(name)
+    def __init__(self, g: onnx.GraphProto):
+        self.inits = {i.name: i for i in g.initializer}
+        # constants may come as Constant nodes rather than initializers
+        self.consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in g.node if n.op_type == "Constant"}
+        # the exporter shares zero points through Identity nodes
+        self.alias = {n.output[0]: n.input[0] for n in g.node if n.op_type == "Identity"}
+
+    def resolve(self, name: str) -> str:
+        while name in self.alias:
+            name = self.alias[name]
+        return name
+
+    def __call__(self, name: str) -> np.ndarray | None:
+        name = self.resolve(name)
+        if name in self.inits:
+            return numpy_helper.to_array(self.inits[name])
+        return self.consts.get(name)
+
+
+def _quantize_weights(g: onnx.GraphProto, val: _Values) -> None:
+    """Each weight initializer -> QuantizeLinear becomes an int8 (or uint8) initializer feeding the DequantizeLinear."""
     remove, new_inits = [], []
-    users: dict[str, int] = {}
-    for n in g.node:
-        for i in n.input:
-            users[i] = users.get(i, 0) + 1
     for n in g.node:
         if n.op_type != "QuantizeLinear":
             continue
@@ -156,34 +159,43 @@ def fold_weight_qdq(path: str) -> None:
     for n in remove:
         g.node.remove(n)
     g.initializer.extend(new_inits)
-    # drop now-unused float weights and constants
+
+
+def _drop_unused(g: onnx.GraphProto) -> None:
+    """Removes initializers and Constant nodes nothing reads any more (the float weights)."""
     used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
     keep = [i for i in g.initializer if i.name in used]
     del g.initializer[:]
     g.initializer.extend(keep)
-    dead = [n for n in g.node if n.op_type == "Constant" and n.output[0] not in used]
-    for n in dead:
+    for n in [n for n in g.node if n.op_type == "Constant" and n.output[0] not in used]:
         g.node.remove(n)
-    # onnxruntime's QLinear* kernels want per-tensor scales and zero points as scalars, the
-    # exporter writes shape [1]; a one-element per-channel scale is per-tensor too.
-    qparams = set()
-    for n in g.node:
-        if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
-            for name in n.input[1:]:
-                while name in alias:
-                    name = alias[name]
-                qparams.add(name)
+
+
+def _scalar_qparams(g: onnx.GraphProto, val: _Values) -> None:
+    """onnxruntime's QLinear* kernels want per-tensor scales and zero points as scalars; the exporter
+    writes shape [1], and a one-element per-channel scale is per-tensor too (its `axis` goes)."""
+    qdq = [n for n in g.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")]
+    qparams = {val.resolve(name) for n in qdq for name in n.input[1:]}
     for init in g.initializer:
         if init.name in qparams and int(np.prod(init.dims)) == 1 and len(init.dims) > 0:
             arr = numpy_helper.to_array(init).reshape(())
             init.CopyFrom(numpy_helper.from_array(arr, init.name))
-    for n in g.node:
-        if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
-            sc = val(n.input[1])
-            if sc is not None and sc.ndim == 0:
-                for a in list(n.attribute):
-                    if a.name == "axis":
-                        n.attribute.remove(a)
+    val.inits = {i.name: i for i in g.initializer}
+    for n in qdq:
+        sc = val(n.input[1])
+        if sc is not None and sc.ndim == 0:
+            for a in [a for a in n.attribute if a.name == "axis"]:
+                n.attribute.remove(a)
+
+
+def fold_weight_qdq(path: str) -> None:
+    """Stores the QDQ model's weights as int8 initializers, drops the float ones, and makes
+    per-tensor quantization parameters scalars; checks and saves the model in place."""
+    m = onnx.load(path)
+    val = _Values(m.graph)
+    _quantize_weights(m.graph, val)
+    _drop_unused(m.graph)
+    _scalar_qparams(m.graph, val)
     onnx.checker.check_model(m)
     onnx.save(m, path)
 
