@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type APIRequestContext, chromium, devices, expect, type Page, test } from '@playwright/test';
 import { runLighthouse } from '../lighthouse/run-lighthouse.ts';
-import { fixturePath, useSettings } from '../support/app.ts';
+import { emptiedShelf, fixturePath, useSettings } from '../support/app.ts';
 import { REPO_DIR } from '../support/paths.ts';
 import { snap } from '../support/screens.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
@@ -54,25 +54,6 @@ test.afterAll(async () => {
   await server?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** The fixture shelf with its right half painted over (products gone, a gap), as JPEG bytes. */
-async function emptiedShelf(page: Page): Promise<Buffer> {
-  const b64 = await page.evaluate(async (src) => {
-    const img = await createImageBitmap(new Blob([Uint8Array.from(atob(src), (c) => c.charCodeAt(0))]));
-    const c = new OffscreenCanvas(img.width, img.height);
-    const g = c.getContext('2d')!;
-    g.drawImage(img, 0, 0);
-    g.fillStyle = '#d9cbb0';
-    g.fillRect(img.width * 0.55, 0, img.width * 0.45, img.height);
-    const bytes = new Uint8Array(
-      await (await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer(),
-    );
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, readFileSync(fixturePath()).toString('base64'));
-  return Buffer.from(b64, 'base64');
-}
 
 async function postAudit(request: APIRequestContext, aisle: string, photo: Buffer) {
   const r = await request.post(`${server.baseURL}/audits?storeId=${STORE}&aisle=${aisle}`, {

@@ -3,9 +3,8 @@
  * confirmation compares with the last audit of the same aisle; stored audits keep neither the photo
  * nor the API key, and old audits and scans are pruned.
  */
-import { readFileSync } from 'node:fs';
 import { devices, expect, type Page, test } from '@playwright/test';
-import { drawnBoxes, fileAudit, fixturePath, scan, useSettings } from '../support/app.ts';
+import { drawnBoxes, emptiedShelf, fileAudit, scan, useSettings } from '../support/app.ts';
 import { snap } from '../support/screens.ts';
 
 test.use({ ...devices['Pixel 7'] });
@@ -32,25 +31,11 @@ test('reopen a past scan (boxes, rows, status), delete one; compare with the las
   const official = Number((await page.getByTestId('official-count').textContent())!.split(' ')[0]);
 
   // The same shelf later, half of it emptied: cover the right half.
-  const later = readFileSync(fixturePath());
-  const emptied = await page.evaluate(async (b64) => {
-    const img = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]));
-    const c = new OffscreenCanvas(img.width, img.height);
-    const g = c.getContext('2d')!;
-    g.drawImage(img, 0, 0);
-    g.fillStyle = '#d9cbb0';
-    g.fillRect(img.width * 0.55, 0, img.width * 0.45, img.height);
-    const bytes = new Uint8Array(
-      await (await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer(),
-    );
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, later.toString('base64'));
+  const emptied = await emptiedShelf(page);
   const second = await scan(page, {
     name: 'later.jpg',
     mimeType: 'image/jpeg',
-    buffer: Buffer.from(emptied, 'base64'),
+    buffer: emptied,
   });
   expect(second.count).toBeLessThan(first.count);
   // The aisle is one tap away (recent aisles of the store).

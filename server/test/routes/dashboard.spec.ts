@@ -4,6 +4,8 @@
  * checked against values worked out by hand, key scopes, CSV, refusals, and the plans on a store
  * with history (index-backed).
  */
+
+import type { AisleHistory as History, StoreSummary as Summary } from '@shelfwatch/shared';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardRepository } from '../../src/db/dashboard-repository.js';
@@ -94,39 +96,6 @@ const HAND = [
   audit('store-2', 'A1', at(20), [[50, 5]]),
   audit('store-3', '=HYPERLINK("http://x")', at(20), [[1, 0]]),
 ];
-
-interface Summary {
-  storeId: string;
-  range: { since: string; until: string };
-  aisles: {
-    aisle: string;
-    audits: number;
-    firstAt: string;
-    lastAt: string;
-    last: { auditId: string; count: number; rows: number; gaps: number };
-    meanCount: number;
-    rows: number;
-    gaps: number;
-    gapRate: number | null;
-    trend: { countPerDay: number | null; gapsPerDay: number | null };
-    spark: (number | null)[];
-  }[];
-}
-interface History {
-  storeId: string;
-  aisle: string;
-  range: { since: string; until: string };
-  truncated: boolean;
-  points: {
-    auditId: string;
-    createdAt: string;
-    count: number;
-    rows: number;
-    gaps: number;
-    gapRate: number | null;
-    photo: boolean;
-  }[];
-}
 
 /** A sparkline of 24 spans of 3 h with these values, null elsewhere. */
 const spark = (values: Record<number, number>) =>
