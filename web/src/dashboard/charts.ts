@@ -66,7 +66,7 @@ export function sparkline(target: HTMLElement, spark: readonly (number | null)[]
   const c = palette();
   const plot = new uPlot(
     {
-      width: 120,
+      width: target.clientWidth || 120, // the CSS width: narrower on a phone
       height: 32,
       pxAlign: false,
       cursor: { show: false },

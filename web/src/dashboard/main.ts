@@ -173,9 +173,9 @@ function renderSummary(summary: StoreSummary) {
       spark,
       el('td', String(a.audits), 'num'),
       el('td', String(a.last.count), 'num'),
-      el('td', String(a.last.gaps), 'num'),
-      el('td', a.meanCount.toFixed(1), 'num'),
-      el('td', perDay(a.trend.countPerDay), 'num'),
+      el('td', String(a.last.gaps), 'num wide-only'),
+      el('td', a.meanCount.toFixed(1), 'num wide-only'),
+      el('td', perDay(a.trend.countPerDay), 'num wide-only'),
     );
     tbody.append(tr);
   }
