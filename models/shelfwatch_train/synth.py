@@ -263,13 +263,17 @@ def _overlap(b: tuple, r: tuple) -> float:
 
 
 def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 640,
-                 crop_prob: float = 0.65, jpeg: bool = True, extras: bool = False) -> tuple[Image.Image, np.ndarray]:
+                 crop_prob: float = 0.65, jpeg: bool = True, extras: bool = False,
+                 stacks: bool = False) -> tuple[Image.Image, np.ndarray]:
     """One letterboxed square shelf image and its product boxes (N, 4) xyxy in pixels.
 
     `extras` adds what real photos showed the model gets wrong (and draws from the random stream
     only then, so the older splits render as before): category signs and posters, a floor under
     the lowest shelf, cooler glass doors with frames, handles and glare, and a stronger yaw
-    (up to +-30 degrees) in the perspective.
+    (up to +-30 degrees) in the perspective. `stacks` fills a third of the facings with stacks of
+    2-5 flat packs (cases of cans, boxed tablets), one box per pack: without it no stack fits a
+    row (a facing is at least 0.52 of the row's height), and the detector learned to draw one box
+    around a whole stack where a person counts each pack.
     """
     # content aspect: landscape, portrait or square photo, letterboxed like inference does
     aspect = rng.choice([4 / 3, 3 / 4, 1.0, 16 / 9, 9 / 16], p=[0.35, 0.3, 0.15, 0.1, 0.1])
@@ -315,7 +319,7 @@ def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 64
         if dark_back:  # shadowed shelf interior
             d.rectangle([0, y, RW, y + row_h], fill=tuple(int(c * rng.uniform(0.25, 0.6)) for c in wall))
         floor = y + row_h
-        _fill_row(canvas, rng, crops, y, floor, mean_prod_h, RW, boxes, crop_prob)
+        _fill_row(canvas, rng, crops, y, floor, mean_prod_h, RW, boxes, crop_prob, stacks)
         if extras and rng.random() < 0.12:  # a sign hanging from the board above, over this row's products
             sw, sh = int(RW * rng.uniform(0.08, 0.25)), int(row_h * rng.uniform(0.35, 0.7))
             sx, sy = int(rng.integers(0, max(1, RW - sw))), max(0, y)
@@ -355,7 +359,7 @@ def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 64
 
 
 def _fill_row(canvas: Image.Image, rng: np.random.Generator, crops: list[Crop], top: int, floor: int,
-              mean_h: float, RW: int, boxes: list, crop_prob: float) -> None:
+              mean_h: float, RW: int, boxes: list, crop_prob: float, stacks: bool = False) -> None:
     x = -int(rng.uniform(0, mean_h))  # products cut by the left border
     row_h = floor - top
     # a row tends to repeat one product (facings), as real shelves do
@@ -363,12 +367,22 @@ def _fill_row(canvas: Image.Image, rng: np.random.Generator, crops: list[Crop], 
         group = int(rng.integers(1, 7))
         use_crop = crops and rng.random() < crop_prob
         h = int(min(row_h * 0.97, mean_h * rng.uniform(0.7, 1.05)))
+        # a stack of flat packs: `layers` packs, each wider than tall, filling most of the row
+        layers = int(rng.integers(2, 6)) if stacks and rng.random() < 0.35 else 1
+        if layers > 1:
+            h = max(3, int(row_h * rng.uniform(0.8, 0.97) / layers))
         if use_crop:
             c = crops[int(rng.integers(0, len(crops)))].image
             ar = c.width / c.height
         else:
             c = None
             ar = float(np.exp(rng.uniform(np.log(0.3), np.log(1.6))))
+        if layers > 1 and ar < 1:  # lying flat: the long side horizontal
+            if c is not None:
+                c = c.transpose(Image.ROTATE_90)
+            ar = 1 / ar
+        if layers > 1:
+            ar *= rng.uniform(1.0, 1.5)
         ar *= rng.uniform(0.85, 1.15)
         w = max(3, int(h * ar))
         if rng.random() < 0.08:  # out-of-stock gap
@@ -380,12 +394,12 @@ def _fill_row(canvas: Image.Image, rng: np.random.Generator, crops: list[Crop], 
                 tile = tile.transpose(Image.FLIP_LEFT_RIGHT)
         else:
             tile = procedural_package(rng, w, h)
-        stack = rng.random() < 0.12 and h * 2 < row_h * 0.97
+        if layers == 1 and rng.random() < 0.12 and h * 2 < row_h * 0.97:
+            layers = 2
         for _ in range(group):
             if x >= RW:
                 break
             gap = int(rng.integers(-max(1, w // 12), max(2, w // 10)))  # touching or slight overlap
-            layers = 2 if stack else 1
             for k in range(layers):
                 py = floor - h * (k + 1)
                 if tile.mode == "RGBA":
