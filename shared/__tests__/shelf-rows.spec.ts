@@ -210,6 +210,33 @@ describe('analyzeShelf', () => {
     });
   });
 
+  it("follows strong perspective (slopes up to 0.4) where the photo's one tilt would not, short rows too", () => {
+    // Seven shelves seen from the left end of the unit: rows slope from +0.39 at the top to -0.39 at
+    // the bottom, so along the photo's median tilt (about 0) neighbours at the top and bottom do not
+    // link. The top shelf is emptied down to three products on the left and one further right.
+    const products = shelfLayout(11, { shelves: 7, perShelf: 20 }).filter(
+      (p, k) => p.shelf > 0 || k < 3 || k === 9,
+    );
+    const warp = ([x, y]: [number, number]): [number, number] => {
+      const d = 1 + x / 1000;
+      return [x / d, (y - 520) / d + 520];
+    };
+    const boxes = products.map((p) => boxOf(p.corners, warp));
+    const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
+    expect(
+      membershipErrors(
+        rowOf,
+        products.map((p) => p.shelf),
+      ),
+    ).toEqual([]);
+    const slope = (r: { line: [[number, number], [number, number]] }) =>
+      (r.line[1][1] - r.line[0][1]) / (r.line[1][0] - r.line[0][0] || 1);
+    // The warp maps shelf lines to lines of slope (520 - floor) / 1000: 0.39 for the top shelf.
+    const top = analysis.rows[rowOf[0]!]!;
+    expect(top.count).toBe(4);
+    expect(slope(top)).toBeCloseTo(0.39, 1);
+  });
+
   it('puts products stacked two high in the row of the shelf they stand on', () => {
     // Shelves 260 px apart; on the lower one, 6 of 10 products carry a second, identical one on top.
     const lower = row([0, 55, 110, 165, 220, 275, 330, 385, 440, 495], 50, 520, [100]);

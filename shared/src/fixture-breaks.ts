@@ -297,7 +297,7 @@ export function splitAtBreaks(
   b: Boxes,
   rows: readonly RowGroup[],
   breaks: readonly FixtureBreak[],
-  prior: SlopePrior,
+  priorFor: (idx: readonly number[]) => SlopePrior,
 ): RowGroup[] {
   if (breaks.length === 0) return rows.slice();
   const { x1, y1, x2, y2 } = b;
@@ -321,7 +321,7 @@ export function splitAtBreaks(
       const members = parts.get(side)!;
       const onShelf = members.filter((i) => base.has(i));
       const fit = onShelf.length > 0 ? onShelf : members;
-      out.push({ members, base: fit, line: fitRowLine(cx, y2, h, fit, MAX_SLOPE, prior) });
+      out.push({ members, base: fit, line: fitRowLine(cx, y2, h, fit, MAX_SLOPE, priorFor(fit)) });
     }
   }
   return out;

@@ -32,6 +32,12 @@ const MERGE_GAP = 10;
 const MIN_TILT_LINKS = 6;
 /** The weight of the photo's tilt as a prior on each row's slope ({@link SlopePrior}), in product heights. */
 const SLOPE_PRIOR = 1;
+/** Chains this long (products) and this many product widths wide tell the perspective ({@link fitPerspective}). */
+const PERSPECTIVE_CHAIN = 5;
+const PERSPECTIVE_EXTENT = 4;
+/** ... and at least this many of them, spread over this many product heights top to bottom. */
+const PERSPECTIVE_CHAINS = 4;
+const PERSPECTIVE_SPREAD = 3;
 /** A group this many products wide has a slope of its own, which a merge must keep. */
 const SLOPE_EXTENT = 3;
 /** A box is stacked on another when its bottom is within this x the lower box's height of its top ... */
@@ -80,15 +86,71 @@ class UnionFind {
 }
 
 /**
+ * The photo's perspective as the slope of a shelf line at each point: shelves of one fixture are
+ * parallel, so in the photo their lines meet at a vanishing point, and the slope of the line through
+ * `(x, y)` is `(a + k y) / (1 + k (x - xc))`, where `a + k yc` is the slope of the line through
+ * `(xc, yc)`: slopes linear in the height at the photo's middle `xc`. `k = 0` is one tilt for all rows
+ * (a rolled phone, no perspective).
+ */
+export interface Perspective {
+  a: number;
+  k: number;
+  xc: number;
+}
+
+/** The slope of the shelf line through `(x, y)`, clamped to `+-MAX_SLOPE`. */
+export function slopeAt(p: Perspective, x: number, y: number): number {
+  const d = 1 + p.k * (x - p.xc);
+  // Beyond the vanishing point the formula turns over: there the lines are as steep as allowed.
+  const s = d > 0.25 ? (p.a + p.k * y) / d : (p.a + p.k * y) / 0.25;
+  return Math.max(-MAX_SLOPE, Math.min(MAX_SLOPE, s));
+}
+
+/**
+ * Fits the perspective to the long chains (each one shelf's products, with a reliable slope of its
+ * own): Theil-Sen of the chains' slopes against their heights at the middle `xc` (median of the
+ * pairwise slopes, so a quarter of wrong chains move nothing). Too few chains, or chains within a
+ * few product heights of each other, fix no `k`: then it is 0 and `a` the tilt.
+ * O(C^2 log C) for C long chains.
+ */
+function fitPerspective(
+  chains: readonly { slope: number; y: number }[],
+  tilt: number,
+  xc: number,
+  height: number,
+): Perspective {
+  if (chains.length < PERSPECTIVE_CHAINS) return { a: tilt, k: 0, xc };
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const c of chains) {
+    lo = Math.min(lo, c.y);
+    hi = Math.max(hi, c.y);
+  }
+  if (hi - lo < PERSPECTIVE_SPREAD * height) return { a: tilt, k: 0, xc };
+  const ks: number[] = [];
+  for (let i = 0; i < chains.length; i++) {
+    for (let j = i + 1; j < chains.length; j++) {
+      const dy = chains[j]!.y - chains[i]!.y;
+      if (Math.abs(dy) >= height) ks.push((chains[j]!.slope - chains[i]!.slope) / dy);
+    }
+  }
+  if (ks.length < PERSPECTIVE_CHAINS) return { a: tilt, k: 0, xc };
+  const k = medianInPlace(ks);
+  const a = medianInPlace(chains.map((c) => c.slope - k * c.y));
+  return { a, k, xc };
+}
+
+/**
  * Links each box to its right-hand neighbour on the same shelf: a box whose bottom edge continues
- * the box's own (within `LINK_DY` of the shorter height, after the expected drift `slope * dx`),
+ * the box's own (within `LINK_DY` of the shorter height, after the drift `slope * dx` expected from
+ * the perspective at the box),
  * a little to the right (overlapping by at most half the narrower width, an empty stretch of at most
  * `LINK_GAP` widths). Each box keeps its best candidate to the right and to the left (cost: bottom
  * mismatch in heights plus half the stretch in widths); mutual best pairs are linked, so chains run
  * along shelves and never fork. O(n log n + n k), k = boxes within reach of a box.
  * @returns `next[i]`, the right neighbour of box i, or -1
  */
-function linkNeighbours(b: Boxes, byX1: Int32Array, slope: number, usable: Uint8Array): Int32Array {
+function linkNeighbours(b: Boxes, byX1: Int32Array, view: Perspective, usable: Uint8Array): Int32Array {
   const { x1, y1, x2, y2 } = b;
   const n = x1.length;
   const bestRight = new Int32Array(n).fill(-1);
@@ -101,6 +163,7 @@ function linkNeighbours(b: Boxes, byX1: Int32Array, slope: number, usable: Uint8
     const wi = x2[i]! - x1[i]!;
     const hi = y2[i]! - y1[i]!;
     const cxi = (x1[i]! + x2[i]!) / 2;
+    const slope = slopeAt(view, cxi, y2[i]!);
     // Candidates start at x1 >= x1[i] (a box further left that lies to the right would overlap i by
     // more than half) and end where the stretch exceeds LINK_GAP of i's width.
     let lo = 0;
@@ -167,12 +230,15 @@ function linkSlope(b: Boxes, next: Int32Array): number {
 
 /**
  * Groups boxes into rows:
- * 1. chains of neighbours along each shelf ({@link linkNeighbours}), linked once level and once
- *    along the photo's median tilt, so a rolled phone keeps its chains;
+ * 1. chains of neighbours along each shelf ({@link linkNeighbours}), linked once level, once along
+ *    the photo's median tilt (a rolled phone) and, where its long chains tell one, once along the
+ *    perspective ({@link fitPerspective}: slopes that change with the height, rows converging
+ *    towards a vanishing point in a photo taken along the aisle);
  * 2. chains (and lone boxes) merge, nearest first, while one robust line ({@link fitRowLine}) still
  *    runs through both within `MERGE_RESIDUAL` of their heights and the empty stretch between them is
  *    at most `MERGE_GAP` product widths: rows broken by missing products or a straddling box join
- *    again, rows of different shelves never do, and each row keeps its own slope (perspective);
+ *    again, rows of different shelves never do, and each row keeps its own slope (short rows take
+ *    the perspective's slope where they stand);
  * 3. rows whose products sit on top of another row's products (touching, aligned, about as wide)
  *    join that row as stacked members, and so do rows of much smaller boxes within a row's shelf
  *    (caps and labels of its bottles, price tags on its edge); the line stays on the products below;
@@ -205,36 +271,30 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
   const typicalArea = medianInPlace(areas.slice());
   const usable = Uint8Array.from({ length: n }, (_, i) => (areas[i]! <= 9 * typicalArea ? 1 : 0));
   const odd = (i: number) => areas[i]! > 9 * typicalArea || areas[i]! < typicalArea / 9;
-  let next = linkNeighbours(b, byX1, 0, usable);
-  const tilt = linkSlope(b, next);
-  if (tilt !== 0) next = linkNeighbours(b, byX1, tilt, usable);
-  // Short rows take the photo's tilt unless their products say otherwise.
-  // With few links the tilt is 0 and worth less.
-  const prior = { slope: tilt, weight: SLOPE_PRIOR * Math.min(1, links(next) / MIN_TILT_LINKS) };
-
-  // 1. Chains as the first groups.
-  const uf = new UnionFind(n);
-  for (let i = 0; i < n; i++) if (next[i]! >= 0) uf.union(i, next[i]!);
-  const groups = new Map<number, number[]>();
-  for (const i of byX1) {
-    const r = uf.find(i);
-    const g = groups.get(r);
-    if (g === undefined) groups.set(r, [i]);
-    else g.push(i);
+  let left = Number.POSITIVE_INFINITY;
+  let right = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    left = Math.min(left, x1[i]!);
+    right = Math.max(right, x2[i]!);
   }
-
-  // 2. Merge groups nearest first while one line fits both.
-  const lines = new Map<number, RowLine>();
-  const lineOf = (root: number): RowLine => {
-    let l = lines.get(root);
-    if (l === undefined) {
-      l = fitRowLine(cx, y2, h, groups.get(root)!, MAX_SLOPE, prior);
-      lines.set(root, l);
+  const xc = (left + right) / 2;
+  let next = linkNeighbours(b, byX1, { a: 0, k: 0, xc }, usable);
+  const tilt = linkSlope(b, next);
+  let view: Perspective = { a: tilt, k: 0, xc };
+  if (tilt !== 0) next = linkNeighbours(b, byX1, view, usable);
+  // The perspective from the long chains along that tilt, then the links again along it.
+  const chainsOf = (links: Int32Array) => {
+    const uf = new UnionFind(n);
+    for (let i = 0; i < n; i++) if (links[i]! >= 0) uf.union(i, links[i]!);
+    const out = new Map<number, number[]>();
+    for (const i of byX1) {
+      const r = uf.find(i);
+      const g = out.get(r);
+      if (g === undefined) out.set(r, [i]);
+      else g.push(i);
     }
-    return l;
+    return { uf, groups: out };
   };
-  const medianResidual = (idx: readonly number[], line: RowLine): number =>
-    medianInPlace(Float64Array.from(idx, (i) => Math.abs(y2[i]! - lineY(line, cx[i]!)) / h[i]!));
   const extent = (idx: readonly number[]) => {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
@@ -246,6 +306,44 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
   };
   const medianOf = (idx: readonly number[], v: Float64Array) =>
     medianInPlace(Float64Array.from(idx, (i) => v[i]!));
+  {
+    const long: { slope: number; y: number }[] = [];
+    for (const idx of chainsOf(next).groups.values()) {
+      if (idx.length < PERSPECTIVE_CHAIN) continue;
+      const [lo, hi] = extent(idx);
+      if (hi - lo < PERSPECTIVE_EXTENT * medianOf(idx, w)) continue;
+      const line = fitRowLine(cx, y2, h, idx, MAX_SLOPE);
+      long.push({ slope: line.slope, y: lineY(line, xc) });
+    }
+    const fitted = fitPerspective(long, tilt, xc, medianInPlace(h.slice()));
+    if (fitted.k !== 0) {
+      view = fitted;
+      next = linkNeighbours(b, byX1, view, usable);
+    }
+  }
+  // Short rows take the perspective's slope where they stand unless their products say otherwise.
+  // With few links it is worth less.
+  const weight = SLOPE_PRIOR * Math.min(1, links(next) / MIN_TILT_LINKS);
+  const priorFor = (idx: readonly number[]): SlopePrior => ({
+    slope: slopeAt(view, medianOf(idx, cx), medianOf(idx, y2)),
+    weight,
+  });
+
+  // 1. Chains as the first groups.
+  const { uf, groups } = chainsOf(next);
+
+  // 2. Merge groups nearest first while one line fits both.
+  const lines = new Map<number, RowLine>();
+  const lineOf = (root: number): RowLine => {
+    let l = lines.get(root);
+    if (l === undefined) {
+      l = fitRowLine(cx, y2, h, groups.get(root)!, MAX_SLOPE, priorFor(groups.get(root)!));
+      lines.set(root, l);
+    }
+    return l;
+  };
+  const medianResidual = (idx: readonly number[], line: RowLine): number =>
+    medianInPlace(Float64Array.from(idx, (i) => Math.abs(y2[i]! - lineY(line, cx[i]!)) / h[i]!));
   // Median width and height of a group, by root (a merge makes a new root).
   const sizes = new Map<number, { width: number; height: number }>();
   const sizeOf = (root: number) => {
@@ -303,7 +401,7 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
       const A = groups.get(ra)!;
       const C = groups.get(rc)!;
       const union = A.concat(C);
-      const line = fitRowLine(cx, y2, h, union, MAX_SLOPE, prior);
+      const line = fitRowLine(cx, y2, h, union, MAX_SLOPE, priorFor(union));
       if (!fits(A, ra, line) || !fits(C, rc, line)) continue;
       const root = uf.union(ra, rc);
       groups.delete(ra);
@@ -332,17 +430,16 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
   let lone = rows.filter((r) => r.members.length === 1).map((r) => r.members[0]!);
   rows = rows.filter((r) => r.members.length > 1);
   const breaks = findFixtureBreaks(b, rows);
-  rows = splitAtBreaks(b, rows, breaks, prior);
+  rows = splitAtBreaks(b, rows, breaks, priorFor);
   lone = lone.concat(rows.filter((r) => r.members.length === 1).map((r) => r.members[0]!));
   rows = rows.filter((r) => r.members.length > 1);
   const sideOf = (i: number, x: number) => sideOfBreaks(breaks, x, y2[i]!);
 
   // 5. Lone boxes join a row on their side of every break.
-  const single = (i: number): RowGroup => ({
-    members: [i],
-    base: [i],
-    line: { slope: prior.slope, intercept: y2[i]! - prior.slope * cx[i]! },
-  });
+  const single = (i: number): RowGroup => {
+    const slope = slopeAt(view, cx[i]!, y2[i]!);
+    return { members: [i], base: [i], line: { slope, intercept: y2[i]! - slope * cx[i]! } };
+  };
   if (rows.length === 0) return { rows: lone.map(single), breaks };
   const bands = rows.map((r) => {
     const [lo, hi] = extent(r.members);
