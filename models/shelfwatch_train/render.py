@@ -18,14 +18,15 @@ from . import synth
 FREIBURG = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "freiburg-groceries")
 
 # split -> (base seed, freiburg classes used, share of real crops[, extras: signs, floors, coolers, yaw
-#           [, stacks of flat packs]])
+#           [, share of facings stacked as flat packs[, seams between the packs]]])
 SPLITS = {
     "train": (1_000_000, "train", 0.65),
     "train2": (1_500_000, "train", 0.65),  # a second training shard, other seeds
     "train3": (1_700_000, "train", 0.65),  # rendered with printed price tags and promotion tags
     "train4": (1_900_000, "train", 0.65, True),  # with signs, posters, floors, cooler doors, yaw +-30
     "train5": (1_950_000, "train", 0.65, True),  # a second shard of those
-    "train6": (2_100_000, "train", 0.65, True, True),  # with those and stacks of 2-5 flat packs
+    "train6": (2_100_000, "train", 0.65, True, 0.35),  # with those and stacks of 2-5 flat packs
+    "train7": (2_200_000, "train", 0.65, True, 0.2, True),  # fewer stacks, with seams between packs
     "test": (2_000_000, "heldout", 0.65),  # unseen packaging: held-out Freiburg classes only
     "fixture": (3_000_000, "none", 0.0),  # procedural only: reproducible without the data set
 }
@@ -49,7 +50,8 @@ def _one(args: tuple[str, int, str, int]) -> tuple[int, np.ndarray]:
     seed, _, crop_prob, *rest = SPLITS[split]
     rng = np.random.default_rng(seed + i)
     img, boxes = synth.render_shelf(rng, _crops, out_size=size, crop_prob=crop_prob if _crops else 0.0, jpeg=False,
-                                    extras=bool(rest and rest[0]), stacks=bool(len(rest) > 1 and rest[1]))
+                                    extras=bool(rest and rest[0]), stacks=float(rest[1]) if len(rest) > 1 else 0.0,
+                                    seams=bool(len(rest) > 2 and rest[2]))
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=int(rng.integers(35, 96)))  # the JPEG artefacts are part of the data
     with open(os.path.join(out_dir, f"{i:05d}.jpg"), "wb") as f:

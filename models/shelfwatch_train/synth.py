@@ -264,16 +264,17 @@ def _overlap(b: tuple, r: tuple) -> float:
 
 def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 640,
                  crop_prob: float = 0.65, jpeg: bool = True, extras: bool = False,
-                 stacks: bool = False) -> tuple[Image.Image, np.ndarray]:
+                 stacks: float = 0.0, seams: bool = False) -> tuple[Image.Image, np.ndarray]:
     """One letterboxed square shelf image and its product boxes (N, 4) xyxy in pixels.
 
     `extras` adds what real photos showed the model gets wrong (and draws from the random stream
     only then, so the older splits render as before): category signs and posters, a floor under
     the lowest shelf, cooler glass doors with frames, handles and glare, and a stronger yaw
-    (up to +-30 degrees) in the perspective. `stacks` fills a third of the facings with stacks of
+    (up to +-30 degrees) in the perspective. `stacks` is the share of facings that are stacks of
     2-5 flat packs (cases of cans, boxed tablets), one box per pack: without it no stack fits a
     row (a facing is at least 0.52 of the row's height), and the detector learned to draw one box
-    around a whole stack where a person counts each pack.
+    around a whole stack where a person counts each pack. `seams` draws what tells a stack from a
+    tall bottle's label band: a shadow between packs and packs not quite aligned.
     """
     # content aspect: landscape, portrait or square photo, letterboxed like inference does
     aspect = rng.choice([4 / 3, 3 / 4, 1.0, 16 / 9, 9 / 16], p=[0.35, 0.3, 0.15, 0.1, 0.1])
@@ -319,7 +320,7 @@ def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 64
         if dark_back:  # shadowed shelf interior
             d.rectangle([0, y, RW, y + row_h], fill=tuple(int(c * rng.uniform(0.25, 0.6)) for c in wall))
         floor = y + row_h
-        _fill_row(canvas, rng, crops, y, floor, mean_prod_h, RW, boxes, crop_prob, stacks)
+        _fill_row(canvas, rng, crops, y, floor, mean_prod_h, RW, boxes, crop_prob, stacks, seams)
         if extras and rng.random() < 0.12:  # a sign hanging from the board above, over this row's products
             sw, sh = int(RW * rng.uniform(0.08, 0.25)), int(row_h * rng.uniform(0.35, 0.7))
             sx, sy = int(rng.integers(0, max(1, RW - sw))), max(0, y)
@@ -359,7 +360,8 @@ def render_shelf(rng: np.random.Generator, crops: list[Crop], out_size: int = 64
 
 
 def _fill_row(canvas: Image.Image, rng: np.random.Generator, crops: list[Crop], top: int, floor: int,
-              mean_h: float, RW: int, boxes: list, crop_prob: float, stacks: bool = False) -> None:
+              mean_h: float, RW: int, boxes: list, crop_prob: float, stacks: float = 0.0,
+              seams: bool = False) -> None:
     x = -int(rng.uniform(0, mean_h))  # products cut by the left border
     row_h = floor - top
     # a row tends to repeat one product (facings), as real shelves do
@@ -368,7 +370,7 @@ def _fill_row(canvas: Image.Image, rng: np.random.Generator, crops: list[Crop], 
         use_crop = crops and rng.random() < crop_prob
         h = int(min(row_h * 0.97, mean_h * rng.uniform(0.7, 1.05)))
         # a stack of flat packs: `layers` packs, each wider than tall, filling most of the row
-        layers = int(rng.integers(2, 6)) if stacks and rng.random() < 0.35 else 1
+        layers = int(rng.integers(2, 6)) if stacks > 0 and rng.random() < stacks else 1
         if layers > 1:
             h = max(3, int(row_h * rng.uniform(0.8, 0.97) / layers))
         if use_crop:
@@ -402,11 +404,17 @@ def _fill_row(canvas: Image.Image, rng: np.random.Generator, crops: list[Crop], 
             gap = int(rng.integers(-max(1, w // 12), max(2, w // 10)))  # touching or slight overlap
             for k in range(layers):
                 py = floor - h * (k + 1)
+                # packs of a stack lie a little off one another, with a shadow under each upper one
+                xo = int(rng.integers(-max(1, w // 25), max(1, w // 25) + 1)) if seams and k > 0 else 0
                 if tile.mode == "RGBA":
-                    canvas.paste(tile, (x, py), tile)
+                    canvas.paste(tile, (x + xo, py), tile)
                 else:
-                    canvas.paste(tile, (x, py))
-                boxes.append((x, py, x + w, py + h))
+                    canvas.paste(tile, (x + xo, py))
+                if seams and k > 0:
+                    t = max(1, h // 25)
+                    band = (x + xo, py + h - t, x + xo + w, py + h + t)
+                    canvas.paste(canvas.crop(band).point(lambda v: int(v * 0.4)), band[:2])
+                boxes.append((x + xo, py, x + xo + w, py + h))
             x += w + gap
         x += int(rng.integers(0, max(2, w // 6)))
 

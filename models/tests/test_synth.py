@@ -23,23 +23,23 @@ def _tallest_stack(boxes: list) -> int:
 
 
 class Stacks(unittest.TestCase):
-    def _row(self, seed: int, stacks: bool) -> list:
+    def _row(self, seed: int, stacks: float, seams: bool = False) -> list:
         canvas = Image.new("RGB", (800, 200), (128, 128, 128))
         boxes: list = []
-        synth._fill_row(canvas, np.random.default_rng(seed), [], 20, 180, 130.0, 800, boxes, 0.0, stacks)
+        synth._fill_row(canvas, np.random.default_rng(seed), [], 20, 180, 130.0, 800, boxes, 0.0, stacks, seams)
         return boxes
 
     def test_stacks_give_one_box_per_pack(self) -> None:
-        tallest = [_tallest_stack(self._row(seed, True)) for seed in range(20)]
+        tallest = [_tallest_stack(self._row(seed, 0.35)) for seed in range(20)]
         self.assertGreaterEqual(max(tallest), 4, tallest)
         for seed in range(20):
-            for x1, y1, x2, y2 in self._row(seed, True):
+            for x1, y1, x2, y2 in self._row(seed, 0.35):
                 self.assertLessEqual(y2, 180)  # packs stand on the board, none floats below it
                 self.assertGreaterEqual(y1, 20 - 1)  # and the stack stays within its row
 
     def test_without_stacks_no_column_is_taller_than_two(self) -> None:
         # A facing is at least 0.52 of the row's height: two layers at most, and in practice none.
-        tallest = [_tallest_stack(self._row(seed, False)) for seed in range(20)]
+        tallest = [_tallest_stack(self._row(seed, 0.0)) for seed in range(20)]
         self.assertLessEqual(max(tallest), 2, tallest)
 
 
