@@ -80,6 +80,34 @@ function membershipErrors(rowOf: ArrayLike<number>, truth: readonly number[]): s
 const lineAt = (line: [[number, number], [number, number]], x: number) =>
   line[0][1] + ((line[1][1] - line[0][1]) * (x - line[0][0])) / (line[1][0] - line[0][0] || 1);
 
+/** A row line's slope, dy/dx. */
+const slopeOf = (line: [[number, number], [number, number]]) =>
+  (line[1][1] - line[0][1]) / (line[1][0] - line[0][0] || 1);
+
+/**
+ * Shelves seen from the left end of the unit: a projective warp that shrinks x and pulls every
+ * shelf towards height `yc` as x grows (shelf lines stay lines, of slope `(yc - y) / depth`).
+ */
+const sideView =
+  (depth: number, yc: number) =>
+  ([x, y]: [number, number]): [number, number] => {
+    const d = 1 + x / depth;
+    return [x / d, (y - yc) / d + yc];
+  };
+
+/** The products' boxes through `warp`, grouped; asserts that the rows are exactly the shelves. */
+function groupedAsShelves(products: readonly Product[], warp: (p: [number, number]) => [number, number]) {
+  const boxes = products.map((p) => boxOf(p.corners, warp));
+  const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
+  expect(
+    membershipErrors(
+      rowOf,
+      products.map((p) => p.shelf),
+    ),
+  ).toEqual([]);
+  return { boxes, analysis, rowOf };
+}
+
 describe('analyzeShelf', () => {
   it('returns no rows for no detections and one row along the bottom of one box', () => {
     expect(analyzeShelf([])).toEqual({ rows: [] });
@@ -188,19 +216,8 @@ describe('analyzeShelf', () => {
     // right, so the top shelf slopes down the image (+0.13) and the bottom one up (-0.13), and
     // products shrink along the rows.
     const products = shelfLayout(7, { shelves: 5, perShelf: 18, missing: 0.1 });
-    const warp = ([x, y]: [number, number]): [number, number] => {
-      const d = 1 + x / 2000;
-      return [x / d, (y - 390) / d + 390];
-    };
-    const boxes = products.map((p) => boxOf(p.corners, warp));
-    const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
-    expect(
-      membershipErrors(
-        rowOf,
-        products.map((p) => p.shelf),
-      ),
-    ).toEqual([]);
-    const slopes = analysis.rows.map((r) => (r.line[1][1] - r.line[0][1]) / (r.line[1][0] - r.line[0][0]));
+    const { boxes, analysis, rowOf } = groupedAsShelves(products, sideView(2000, 390));
+    const slopes = analysis.rows.map((r) => slopeOf(r.line));
     expect(slopes[0]).toBeGreaterThan(0.1);
     expect(slopes[4]).toBeLessThan(-0.1);
     // Each line runs along its products' bottoms.
@@ -217,24 +234,11 @@ describe('analyzeShelf', () => {
     const products = shelfLayout(11, { shelves: 7, perShelf: 20 }).filter(
       (p, k) => p.shelf > 0 || k < 3 || k === 9,
     );
-    const warp = ([x, y]: [number, number]): [number, number] => {
-      const d = 1 + x / 1000;
-      return [x / d, (y - 520) / d + 520];
-    };
-    const boxes = products.map((p) => boxOf(p.corners, warp));
-    const { analysis, rowOf } = analyzeShelfWithMembers(boxes.map(det));
-    expect(
-      membershipErrors(
-        rowOf,
-        products.map((p) => p.shelf),
-      ),
-    ).toEqual([]);
-    const slope = (r: { line: [[number, number], [number, number]] }) =>
-      (r.line[1][1] - r.line[0][1]) / (r.line[1][0] - r.line[0][0] || 1);
-    // The warp maps shelf lines to lines of slope (520 - floor) / 1000: 0.39 for the top shelf.
+    const { analysis, rowOf } = groupedAsShelves(products, sideView(1000, 520));
+    // Shelf lines become lines of slope (520 - floor) / 1000: 0.39 for the top shelf.
     const top = analysis.rows[rowOf[0]!]!;
     expect(top.count).toBe(4);
-    expect(slope(top)).toBeCloseTo(0.39, 1);
+    expect(slopeOf(top.line)).toBeCloseTo(0.39, 1);
   });
 
   it('puts products stacked two high in the row of the shelf they stand on', () => {
