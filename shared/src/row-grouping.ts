@@ -54,6 +54,8 @@ const MINOR_ABOVE = 0.85;
 const MINOR_BELOW = 0.5;
 /** A product-sized box left alone joins the nearest row whose line is within this x its own height ... */
 const LONE_REACH = 1.5;
+/** ... unless it floats over the row's products by more than this x its own height; */
+const FLOAT_ABOVE = 0.35;
 /** ... a box far from product-sized (area > 9x or < 1/9 the median: a price tag, the floor) within this x. */
 const ODD_REACH = 3;
 
@@ -245,8 +247,10 @@ function linkSlope(b: Boxes, next: Int32Array): number {
  * 4. rows are cut at the breaks between fixtures side by side ({@link findFixtureBreaks});
  * 5. boxes still alone join the row whose band (its line up to its members' median height) holds
  *    their centre, else the row whose line is nearest their bottom within `LONE_REACH` of their
- *    height (`ODD_REACH` for boxes unlike a product), on their side of every break. The reach is
- *    short on purpose: the last product on an emptied shelf stays a row of its own.
+ *    height (`ODD_REACH` for boxes unlike a product), on their side of every break, unless they
+ *    float over the row's products (bottom above their tops by `FLOAT_ABOVE` of their height:
+ *    not stacked on them). The reach is short on purpose: the last product on an emptied shelf
+ *    stays a row of its own.
  * O(n log n + n k + G^2 (1 + m)) for n boxes, k boxes within reach of one box, G chains and m boxes
  * per row; dense real photos have G well under n (see the benchmark for 1,000 boxes).
  */
@@ -445,6 +449,10 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
     const [lo, hi] = extent(r.members);
     return { height: medianOf(r.base, h), lo, hi, side: sideOf(r.base[0]!, cx[r.base[0]!]!) };
   });
+  // A box floating above a row's products (its bottom over their tops by more than a third of its
+  // height) is not stacked on them: the last product on the shelf above stays its own row.
+  const floatsOver = (i: number, k: number): boolean =>
+    y2[i]! < lineY(rows[k]!.line, cx[i]!) - bands[k]!.height - FLOAT_ABOVE * h[i]!;
   const alone: RowGroup[] = [];
   for (const i of lone) {
     let best = -1;
@@ -466,7 +474,7 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
       }
     });
     const reach = (odd(i) ? ODD_REACH : LONE_REACH) * h[i]!;
-    if (best >= 0 && (inBand || bestDist <= reach)) rows[best]!.members.push(i);
+    if (best >= 0 && (inBand || (bestDist <= reach && !floatsOver(i, best)))) rows[best]!.members.push(i);
     else alone.push(single(i));
   }
   return { rows: rows.concat(alone), breaks };
