@@ -94,17 +94,16 @@ class UnionFind {
  * `(xc, yc)`: slopes linear in the height at the photo's middle `xc`. `k = 0` is one tilt for all rows
  * (a rolled phone, no perspective).
  */
-export interface Perspective {
+interface Perspective {
   a: number;
   k: number;
   xc: number;
 }
 
 /** The slope of the shelf line through `(x, y)`, clamped to `+-MAX_SLOPE`. */
-export function slopeAt(p: Perspective, x: number, y: number): number {
-  const d = 1 + p.k * (x - p.xc);
-  // Beyond the vanishing point the formula turns over: there the lines are as steep as allowed.
-  const s = d > 0.25 ? (p.a + p.k * y) / d : (p.a + p.k * y) / 0.25;
+function slopeAt(p: Perspective, x: number, y: number): number {
+  // Near and beyond the vanishing point the formula turns over: there the lines are steep.
+  const s = (p.a + p.k * y) / Math.max(0.25, 1 + p.k * (x - p.xc));
   return Math.max(-MAX_SLOPE, Math.min(MAX_SLOPE, s));
 }
 
