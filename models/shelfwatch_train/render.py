@@ -10,6 +10,7 @@ import io
 import json
 import os
 from multiprocessing import Pool
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,18 +18,25 @@ from . import synth
 
 FREIBURG = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "freiburg-groceries")
 
-# split -> (base seed, freiburg classes used, share of real crops[, extras: signs, floors, coolers, yaw
-#           [, share of facings stacked as flat packs[, seams between the packs]]])
+class Split(NamedTuple):
+    seed: int  # base seed: image i is rendered from seed + i
+    crops: str  # Freiburg classes used: "train", "heldout" or "none"
+    crop_prob: float  # share of real crops among the products
+    extras: bool = False  # signs, posters, floors, cooler doors, yaw +-30
+    stacks: float = 0.0  # share of facings stacked as flat packs
+    seams: bool = False  # a shadow between stacked packs, packs slightly off one another
+
+
 SPLITS = {
-    "train": (1_000_000, "train", 0.65),
-    "train2": (1_500_000, "train", 0.65),  # a second training shard, other seeds
-    "train3": (1_700_000, "train", 0.65),  # rendered with printed price tags and promotion tags
-    "train4": (1_900_000, "train", 0.65, True),  # with signs, posters, floors, cooler doors, yaw +-30
-    "train5": (1_950_000, "train", 0.65, True),  # a second shard of those
-    "train6": (2_100_000, "train", 0.65, True, 0.35),  # with those and stacks of 2-5 flat packs
-    "train7": (2_200_000, "train", 0.65, True, 0.2, True),  # fewer stacks, with seams between packs
-    "test": (2_000_000, "heldout", 0.65),  # unseen packaging: held-out Freiburg classes only
-    "fixture": (3_000_000, "none", 0.0),  # procedural only: reproducible without the data set
+    "train": Split(1_000_000, "train", 0.65),
+    "train2": Split(1_500_000, "train", 0.65),  # a second training shard, other seeds
+    "train3": Split(1_700_000, "train", 0.65),  # rendered with printed price tags and promotion tags
+    "train4": Split(1_900_000, "train", 0.65, extras=True),
+    "train5": Split(1_950_000, "train", 0.65, extras=True),  # a second shard of those
+    "train6": Split(2_100_000, "train", 0.65, extras=True, stacks=0.35),  # and stacks of 2-5 flat packs
+    "train7": Split(2_200_000, "train", 0.65, extras=True, stacks=0.2, seams=True),  # fewer, with seams
+    "test": Split(2_000_000, "heldout", 0.65),  # unseen packaging: held-out Freiburg classes only
+    "fixture": Split(3_000_000, "none", 0.0),  # procedural only: reproducible without the data set
 }
 
 _crops: list = []
@@ -36,7 +44,7 @@ _crops: list = []
 
 def _init(split: str, freiburg: str) -> None:
     global _crops
-    which = SPLITS[split][1]
+    which = SPLITS[split].crops
     if which == "none" or not os.path.isdir(freiburg):
         _crops = []
     elif which == "train":
@@ -47,11 +55,10 @@ def _init(split: str, freiburg: str) -> None:
 
 def _one(args: tuple[str, int, str, int]) -> tuple[int, np.ndarray]:
     split, i, out_dir, size = args
-    seed, _, crop_prob, *rest = SPLITS[split]
-    rng = np.random.default_rng(seed + i)
-    img, boxes = synth.render_shelf(rng, _crops, out_size=size, crop_prob=crop_prob if _crops else 0.0, jpeg=False,
-                                    extras=bool(rest and rest[0]), stacks=float(rest[1]) if len(rest) > 1 else 0.0,
-                                    seams=bool(len(rest) > 2 and rest[2]))
+    sp = SPLITS[split]
+    rng = np.random.default_rng(sp.seed + i)
+    img, boxes = synth.render_shelf(rng, _crops, out_size=size, crop_prob=sp.crop_prob if _crops else 0.0, jpeg=False,
+                                    extras=sp.extras, stacks=sp.stacks, seams=sp.seams)
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=int(rng.integers(35, 96)))  # the JPEG artefacts are part of the data
     with open(os.path.join(out_dir, f"{i:05d}.jpg"), "wb") as f:
