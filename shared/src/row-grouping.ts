@@ -309,20 +309,21 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
   };
   const medianOf = (idx: readonly number[], v: Float64Array) =>
     medianInPlace(Float64Array.from(idx, (i) => v[i]!));
-  {
-    const long: { slope: number; y: number }[] = [];
-    for (const idx of chainsOf(next).groups.values()) {
-      if (idx.length < PERSPECTIVE_CHAIN) continue;
+  // Each long chain's slope and height at the middle, for the perspective.
+  const long = [...chainsOf(next).groups.values()]
+    .filter((idx) => {
+      if (idx.length < PERSPECTIVE_CHAIN) return false;
       const [lo, hi] = extent(idx);
-      if (hi - lo < PERSPECTIVE_EXTENT * medianOf(idx, w)) continue;
+      return hi - lo >= PERSPECTIVE_EXTENT * medianOf(idx, w);
+    })
+    .map((idx) => {
       const line = fitRowLine(cx, y2, h, idx, MAX_SLOPE);
-      long.push({ slope: line.slope, y: lineY(line, xc) });
-    }
-    const fitted = fitPerspective(long, tilt, xc, medianInPlace(h.slice()));
-    if (fitted.k !== 0) {
-      view = fitted;
-      next = linkNeighbours(b, byX1, view, usable);
-    }
+      return { slope: line.slope, y: lineY(line, xc) };
+    });
+  const fitted = fitPerspective(long, tilt, xc, medianInPlace(h.slice()));
+  if (fitted.k !== 0) {
+    view = fitted;
+    next = linkNeighbours(b, byX1, view, usable);
   }
   // Short rows take the perspective's slope where they stand unless their products say otherwise.
   // With few links it is worth less.
