@@ -1,7 +1,9 @@
 // Breaks between fixtures side by side (cooler doors, gondola sections), found in the rows, and the
 // rows cut at them (internal to the shelf-row modules, not re-exported).
+import type { DecodedImage } from './letterbox-tensor.js';
 import type { Boxes, RowGroup } from './row-grouping.js';
 import { fitRowLine, lineY, MAX_SLOPE, medianInPlace, type SlopePrior } from './row-line.js';
+import { stripSeams } from './strip-seams.js';
 
 /** A near-vertical break line `x = x0 + k * y`. */
 export interface FixtureBreak {
@@ -51,7 +53,13 @@ interface RowBoundaries {
   width: number;
   /** Sorted, disjoint x-intervals where neighbours meet or part: `[from, to]` pairs, slack included. */
   cuts: number[];
-  /** Share of the row's extent inside `cuts`: the chance that a line at random meets a cut. */
+  /** Sorted x of the seams of the row's edge strip, seen in the photo (none without one). */
+  seams: number[];
+  /** A line meets a seam within this x. */
+  seamSlack: number;
+  /** Share of the row's extent within `seamSlack` of a seam: the chance that a line at random meets one. */
+  seamChance: number;
+  /** Share of the row's extent inside `cuts` or near a seam: the chance that a line at random meets either. */
   chance: number;
   /** Widths of the cuts, descending, and the running share of the extent they cover. */
   widths: Float64Array;
@@ -60,9 +68,11 @@ interface RowBoundaries {
 
 /**
  * Where neighbouring products of a row part or meet: between the right-most edge reached so far and
- * the next left edge when they overlap by at most `BOUNDARY_OVERLAP` of the narrower width.
+ * the next left edge when they overlap by at most `BOUNDARY_OVERLAP` of the narrower width; and,
+ * given the photo, at the seams of the shelf's edge strip ({@link stripSeams}: an upright ends the
+ * shelf boards there even where products overhang it).
  */
-function rowBoundaries(b: Boxes, g: RowGroup): RowBoundaries {
+function rowBoundaries(b: Boxes, g: RowGroup, image?: DecodedImage): RowBoundaries {
   const { x1, x2 } = b;
   const m = g.members.slice().sort((p, q) => x1[p]! - x1[q]! || x2[p]! - x2[q]! || p - q);
   const width = medianInPlace(m.map((i) => x2[i]! - x1[i]!));
@@ -95,7 +105,10 @@ function rowBoundaries(b: Boxes, g: RowGroup): RowBoundaries {
     covered += widths[c]!;
     covers[c] = covered / extent;
   }
-  const chance = clampChance(covered / extent);
+  const height = medianInPlace(g.base.map((i) => b.y2[i]! - b.y1[i]!));
+  const seams = image === undefined ? [] : stripSeams(image, { line: g.line, lo, hi: reach, height });
+  const seamChance = clampChance((2 * slack * seams.length) / extent);
+  const chance = clampChance(covered / extent + (2 * slack * seams.length) / extent);
   return {
     slope: g.line.slope,
     intercept: g.line.intercept,
@@ -103,6 +116,9 @@ function rowBoundaries(b: Boxes, g: RowGroup): RowBoundaries {
     hi: reach,
     width,
     cuts,
+    seams,
+    seamSlack: slack,
+    seamChance,
     chance,
     widths,
     covers,
@@ -174,6 +190,9 @@ function support(
     } else if (xs >= s.lo + inner && xs <= s.hi - inner) {
       met++;
       chance = cutChance(s, xs);
+      // A seam in the strip is far rarer by chance than products touching.
+      if (s.seams.some((x) => Math.abs(x - xs) <= s.seamSlack))
+        chance = chance >= 0 ? Math.min(chance, s.seamChance) : s.seamChance;
       if (chance >= 0) {
         cut++;
         crossing++;
@@ -203,6 +222,7 @@ function anchorPoints(r: RowBoundaries): { x: number; half: number }[] {
     out.push({ x: from + half, half });
     for (let x = from + r.width / 2; x < to - r.width / 4; x += r.width / 2) out.push({ x, half });
   }
+  for (const x of r.seams) out.push({ x, half: r.seamSlack });
   return out;
 }
 
@@ -219,10 +239,10 @@ function anchorPoints(r: RowBoundaries): { x: number; half: number }[] {
  * win first and suppress candidates within `MIN_FIXTURE_WIDTH` products. Only rows of at least
  * `MIN_ROW` products count. O(R^2 c^2) for R rows of c boundaries each.
  */
-export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[]): FixtureBreak[] {
+export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[], image?: DecodedImage): FixtureBreak[] {
   const rc = rows
     .filter((g) => g.members.length >= MIN_ROW)
-    .map((g) => rowBoundaries(b, g))
+    .map((g) => rowBoundaries(b, g, image))
     .sort((p, q) => lineY(p, (p.lo + p.hi) / 2) - lineY(q, (q.lo + q.hi) / 2));
   if (rc.length < MIN_CUT_ROWS) return [];
   const roll = medianInPlace(rc.map((r) => r.slope));

@@ -1,4 +1,5 @@
 import { DEFAULT_GAP_FACTOR } from './defaults.js';
+import { assertDecodedImage, type DecodedImage } from './letterbox-tensor.js';
 import { rowGaps } from './row-gaps.js';
 import { type Boxes, groupRows } from './row-grouping.js';
 import { lineY } from './row-line.js';
@@ -9,6 +10,12 @@ import { assertBox, assertInRange, describe } from './validate.js';
 export interface ShelfOptions {
   /** A gap is reported when wider than this x the median width of its neighbouring products (>= 0). @default DEFAULT_GAP_FACTOR (1.0) */
   gapFactor?: number;
+  /**
+   * The photo the boxes are in (its pixels, upright, the boxes' coordinates): where given, the seams
+   * of the shelves' edge strips (gondola uprights, door frames) cut rows into fixtures as well as
+   * the boxes' own boundaries do. The pipeline passes the decoded photo.
+   */
+  image?: DecodedImage;
 }
 
 /** {@link analyzeShelf}'s result plus which row each detection landed in. */
@@ -83,6 +90,7 @@ export function analyzeShelfWithMembers(
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   const gapFactor = options.gapFactor ?? DEFAULT_GAP_FACTOR;
   assertInRange('gapFactor', gapFactor, 0, Number.MAX_VALUE);
+  if (options.image !== undefined) assertDecodedImage(options.image);
   const raw = readBoxes(detections);
   // Work in a canonical order (by coordinates), so that rows do not depend on the input order.
   const n = raw.x1.length;
@@ -101,7 +109,7 @@ export function analyzeShelfWithMembers(
     y2: Float64Array.from(perm, (i) => raw.y2[i]!),
   };
   const rowOf = new Int32Array(n);
-  const groups = groupRows(b).rows.map((g) => {
+  const groups = groupRows(b, options.image).rows.map((g) => {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (const i of g.members) {
