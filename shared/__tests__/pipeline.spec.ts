@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  attachShelfRows,
   computeLetterbox,
   DEFAULT_MAX_DETECTIONS,
   type DecodedImage,
@@ -13,6 +14,7 @@ import {
   resolveDetectOptions,
   sourceToLetterbox,
 } from '../src/index.js';
+import { baysPhoto, twoBays } from './bays.js';
 
 const manifestFile = new URL('../../models/manifest.json', import.meta.url);
 
@@ -115,6 +117,30 @@ describe('DetectionPipeline', () => {
     expect(Object.keys(r.timingsMs)).toEqual([...PIPELINE_STAGES, 'total']);
     expect(r.timingsMs.decode).toBe(12.35);
     expect(r.timingsMs.total).toBeGreaterThanOrEqual(12.35);
+  });
+
+  it('groups the rows with the photo: an upright seen in the shelf edges cuts the rows into bays', async () => {
+    // Two bays whose products overhang the upright: the boxes alone give one row per shelf.
+    const { boxes } = twoBays(21, 6, 800);
+    const photo = baysPhoto(6, 800, () => true);
+    const bays: ModelSpec = { ...spec, imgsz: [928, 1664] };
+    const lb = computeLetterbox(photo.width, photo.height, 1664, 928);
+    const n = boxes.length;
+    const out = new Float32Array(5 * n);
+    boxes.forEach((b, i) => {
+      const [x1, y1, x2, y2] = sourceToLetterbox(b, lb);
+      out.set([(x1 + x2) / 2], i);
+      out.set([(y1 + y2) / 2], n + i);
+      out.set([x2 - x1], 2 * n + i);
+      out.set([y2 - y1], 3 * n + i);
+      out.set([0.9], 4 * n + i);
+    });
+    const pipeline = new DetectionPipeline(bays, async () => ({ data: out, dims: [1, 5, n] }));
+    const r = await pipeline.detect(photo);
+    expect(r.count).toBe(n);
+    expect(attachShelfRows(r.detections).shelf.rows).toHaveLength(6);
+    expect(r.shelf.rows).toHaveLength(12);
+    expect(r.shelf).toEqual(attachShelfRows(r.detections, { image: photo }).shelf);
   });
 
   it('refuses bad options and images before running the model', async () => {

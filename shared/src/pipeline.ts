@@ -89,7 +89,8 @@ export class DetectionPipeline {
   }
 
   /**
-   * Detects the products on a decoded photo: boxes in its pixels, rows, gaps and stage timings.
+   * Detects the products on a decoded photo: boxes in its pixels, rows (cut into fixtures at the
+   * boxes' boundaries and at the seams of the shelves' edge strips in the photo), gaps and stage timings.
    * @param decodeMs time the adapter spent decoding the photo, reported as `timingsMs.decode`
    * @throws {TypeError|RangeError} on a malformed image or option, or a model output of the wrong shape
    */
@@ -108,7 +109,7 @@ export class DetectionPipeline {
     } finally {
       output.dispose?.();
     }
-    const { detections, shelf } = attachShelfRows(found);
+    const { detections, shelf } = attachShelfRows(found, { image });
     const t2 = performance.now();
     const timingsMs: StageTimings = {
       decode: ms(decodeMs),
