@@ -4,7 +4,10 @@
  * (`row-counts.json`), for the detector alone and as read from the rows.
  *
  *   pnpm model:rows [--real ../shared/data/sku110k-shelf-sample] [--model file.onnx] [--out rows.json]
+ *                   [--boxes-only]
  *
+ * The rows are grouped with the decoded photo, as the pipeline groups them (the shelf edges' seams
+ * cut rows into fixtures); `--boxes-only` groups the boxes alone, as a caller without the pixels would.
  * The detector runs once per model file and photo set; its detections (conf >= 0.05, at most 3,000,
  * NMS at `--iou`) are cached in models/.cache/rows/, so reruns only regroup. Thresholds above the
  * cached floor give the same detections as a fresh run: greedy NMS keeps a box only for higher-scored
@@ -14,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveModelPath } from '@shelfwatch/server/inference';
+import { decodeUpright, resolveModelPath } from '@shelfwatch/server/inference';
 import {
   analyzeShelfWithMembers,
   type BoxXyxy,
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     'max-detections': { type: 'string', default: String(DEFAULT_MAX_DETECTIONS) },
     cache: { type: 'string', default: 'models/.cache/rows' },
     out: { type: 'string' },
+    'boxes-only': { type: 'boolean', default: false },
   },
 });
 
@@ -109,13 +113,19 @@ async function main(): Promise<void> {
     : [];
   const evalPhotos: RowEvalPhoto[] = [];
   const times: number[] = [];
-  cached.forEach((c, k) => {
+  for (const [k, c] of cached.entries()) {
+    const image = values['boxes-only']
+      ? undefined
+      : await decodeUpright(readFileSync(photos[k]!.image), { maxPixels: 1e9 });
     const boxes = c.detections
       .filter((d) => d[4] >= conf)
       .slice(0, maxDetections)
       .map((d): BoxXyxy => [d[0], d[1], d[2], d[3]]);
     const t0 = performance.now();
-    const { rowOf } = analyzeShelfWithMembers(boxes.map((box) => ({ box })));
+    const { rowOf } = analyzeShelfWithMembers(
+      boxes.map((box) => ({ box })),
+      { image },
+    );
     times.push(performance.now() - t0);
     evalPhotos.push({
       boxes,
@@ -123,7 +133,7 @@ async function main(): Promise<void> {
       labelled: readRowLabels(photos[k]!.label, c.width, c.height),
       counted: hand.filter((h) => h.photo === c.name).map((h) => ({ row: h.row, count: h.count })),
     });
-  });
+  }
   const e = evaluateRows(evalPhotos);
   const within10 = (key: 'detector' | 'rows' | 'rowsInSpan') =>
     e.counted.filter((c) => Math.abs(c[key] - c.count) <= 0.1 * c.count).length / e.counted.length;
