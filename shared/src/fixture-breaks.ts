@@ -107,8 +107,9 @@ function rowBoundaries(b: Boxes, g: RowGroup, image?: DecodedImage): RowBoundari
   }
   const height = medianInPlace(g.base.map((i) => b.y2[i]! - b.y1[i]!));
   const seams = image === undefined ? [] : stripSeams(image, { line: g.line, lo, hi: reach, height });
-  const seamChance = clampChance((2 * slack * seams.length) / extent);
-  const chance = clampChance(covered / extent + (2 * slack * seams.length) / extent);
+  const seamShare = (2 * slack * seams.length) / extent;
+  const seamChance = clampChance(seamShare);
+  const chance = clampChance(covered / extent + seamShare);
   return {
     slope: g.line.slope,
     intercept: g.line.intercept,
