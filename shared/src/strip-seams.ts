@@ -100,7 +100,7 @@ export function stripSeams(image: DecodedImage, row: StripRow): number[] {
   const floor = levels[Math.floor(FLOOR_QUANTILE * (levels.length - 1))]! - FLOOR_DEPTH;
   const half = Math.max(1, Math.round((SEAM_HALF * height) / step));
   const reach = SIDE_REACH * half;
-  const depth = new Float64Array(n);
+  const dark = new Uint8Array(n);
   for (let c = reach; c < n - reach; c++) {
     const here = level[c]!;
     if (Number.isNaN(here) || here > floor) continue;
@@ -112,17 +112,17 @@ export function stripSeams(image: DecodedImage, row: StripRow): number[] {
     }
     const side = Math.min(left, right);
     const dip = side - here;
-    if (dip >= MIN_DEPTH && dip >= MIN_CONTRAST * side) depth[c] = dip;
+    if (dip >= MIN_DEPTH && dip >= MIN_CONTRAST * side) dark[c] = 1;
   }
   // One seam per stretch of dark columns, at its middle.
   const seams: number[] = [];
   for (let c = 0; c < n; ) {
-    if (depth[c] === 0) {
+    if (dark[c] === 0) {
       c++;
       continue;
     }
     let e = c;
-    while (e < n && depth[e]! > 0) e++;
+    while (e < n && dark[e] === 1) e++;
     if (e - c <= 2 * half) seams.push(lo + ((c + e - 1) / 2) * step);
     c = e;
   }
