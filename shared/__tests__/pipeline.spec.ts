@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   attachShelfRows,
+  type BoxXyxy,
   computeLetterbox,
   DEFAULT_MAX_DETECTIONS,
   type DecodedImage,
   DetectionPipeline,
   describeModel,
+  type Letterbox,
   letterboxTensor,
   type ModelSpec,
   PIPELINE_STAGES,
@@ -66,6 +68,18 @@ describe('resolveDetectOptions', () => {
   });
 });
 
+/** A one-class YOLO output `[1, 5, n]` (cx, cy, w, h, score rows) for boxes in source pixels. */
+function modelOutput(boxes: readonly BoxXyxy[], scores: readonly number[], lb: Letterbox) {
+  const n = boxes.length;
+  const data = new Float32Array(5 * n);
+  boxes.forEach((b, i) => {
+    const [x1, y1, x2, y2] = sourceToLetterbox(b, lb);
+    for (const [row, v] of [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, scores[i]!].entries())
+      data[row * n + i] = v;
+  });
+  return { data, dims: [1, 5, n] };
+}
+
 describe('DetectionPipeline', () => {
   const spec: ModelSpec = {
     ...describeModel({ names: "{0: 'product'}", imgsz: '[64, 96]' }),
@@ -83,25 +97,20 @@ describe('DetectionPipeline', () => {
     const lb = computeLetterbox(300, 200, 96, 64);
     const seen: { dims?: readonly number[]; input?: Float32Array } = {};
     let disposed = false;
-    // Two products in model-input pixels, one candidate below the threshold.
-    const boxes = [
-      [10, 10, 40, 40],
-      [50, 12, 80, 44],
-      [0, 0, 5, 5],
-    ].map((b) => sourceToLetterbox(b as [number, number, number, number], lb));
-    const n = boxes.length;
-    const out = new Float32Array(5 * n);
-    boxes.forEach(([x1, y1, x2, y2], i) => {
-      out.set([(x1 + x2) / 2], i);
-      out.set([(y1 + y2) / 2], n + i);
-      out.set([x2 - x1], 2 * n + i);
-      out.set([y2 - y1], 3 * n + i);
-      out.set([i === 2 ? 0.1 : 0.9 - i * 0.1], 4 * n + i);
-    });
-    const pipeline = new DetectionPipeline(spec, async (input, dims) => {
-      seen.dims = dims;
+    // Two products, one candidate below the threshold.
+    const { data, dims } = modelOutput(
+      [
+        [10, 10, 40, 40],
+        [50, 12, 80, 44],
+        [0, 0, 5, 5],
+      ],
+      [0.9, 0.8, 0.1],
+      lb,
+    );
+    const pipeline = new DetectionPipeline(spec, async (input, inputDims) => {
+      seen.dims = inputDims;
       seen.input = Float32Array.from(input);
-      return { data: out, dims: [1, 5, n], dispose: () => (disposed = true) };
+      return { data, dims, dispose: () => (disposed = true) };
     });
     const r = await pipeline.detect(image, { conf: 0.5 }, 12.345);
     expect(seen.dims).toEqual([1, 3, 64, 96]);
@@ -125,19 +134,14 @@ describe('DetectionPipeline', () => {
     const photo = baysPhoto(6, 800, () => true);
     const bays: ModelSpec = { ...spec, imgsz: [928, 1664] };
     const lb = computeLetterbox(photo.width, photo.height, 1664, 928);
-    const n = boxes.length;
-    const out = new Float32Array(5 * n);
-    boxes.forEach((b, i) => {
-      const [x1, y1, x2, y2] = sourceToLetterbox(b, lb);
-      out.set([(x1 + x2) / 2], i);
-      out.set([(y1 + y2) / 2], n + i);
-      out.set([x2 - x1], 2 * n + i);
-      out.set([y2 - y1], 3 * n + i);
-      out.set([0.9], 4 * n + i);
-    });
-    const pipeline = new DetectionPipeline(bays, async () => ({ data: out, dims: [1, 5, n] }));
+    const output = modelOutput(
+      boxes,
+      boxes.map(() => 0.9),
+      lb,
+    );
+    const pipeline = new DetectionPipeline(bays, async () => output);
     const r = await pipeline.detect(photo);
-    expect(r.count).toBe(n);
+    expect(r.count).toBe(boxes.length);
     expect(attachShelfRows(r.detections).shelf.rows).toHaveLength(6);
     expect(r.shelf.rows).toHaveLength(12);
     expect(r.shelf).toEqual(attachShelfRows(r.detections, { image: photo }).shelf);
