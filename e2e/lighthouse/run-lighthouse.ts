@@ -32,6 +32,17 @@ export interface LighthouseOptions {
   name?: string;
 }
 
+/**
+ * Lighthouse's errors for a trace it failed to record ("Please run Lighthouse again"): they come and
+ * go on a busy machine, so a run that ends with one is repeated, up to `RUNS` runs in all.
+ */
+const BAD_TRACE = new Set(['NO_TRACING_STARTED', 'NO_RESOURCE_REQUEST', 'NO_NAVSTART', 'NO_DCL']);
+const RUNS = 3;
+
+/**
+ * @throws {Error} when Lighthouse could not measure the page (a `runtimeError` in its result, after
+ * `RUNS` runs for a bad trace): its categories would score 0 without having been measured
+ */
 export async function runLighthouse(url: string, options: LighthouseOptions = {}): Promise<LighthouseScores> {
   const chrome = await chromeLauncher.launch({
     chromePath: CHROMIUM,
@@ -39,14 +50,24 @@ export async function runLighthouse(url: string, options: LighthouseOptions = {}
   });
   try {
     await options.prepare?.(chrome.port);
-    const result = await lighthouse(url, {
-      port: chrome.port,
-      output: 'html',
-      logLevel: 'error',
-      onlyCategories: ['performance', 'accessibility', 'best-practices'],
-      disableStorageReset: options.prepare !== undefined,
-    });
-    if (!result) throw new Error('lighthouse returned no result');
+    let result: Awaited<ReturnType<typeof lighthouse>>;
+    for (let run = 1; ; run++) {
+      result = await lighthouse(url, {
+        port: chrome.port,
+        output: 'html',
+        logLevel: 'error',
+        onlyCategories: ['performance', 'accessibility', 'best-practices'],
+        disableStorageReset: options.prepare !== undefined,
+      });
+      if (!result) throw new Error('lighthouse returned no result');
+      const failed = result.lhr.runtimeError;
+      if (failed === undefined) break;
+      if (!BAD_TRACE.has(failed.code) || run >= RUNS)
+        throw new Error(
+          `Lighthouse could not measure ${url} (run ${run}): ${failed.code}: ${failed.message}`,
+        );
+      console.log(`lighthouse run ${run} of ${url}: ${failed.code}, running it again`);
+    }
     const { lhr } = result;
     const score = (id: string) => lhr.categories[id]?.score ?? 0;
     const audit = (id: string) => lhr.audits[id]?.numericValue;
