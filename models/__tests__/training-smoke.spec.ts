@@ -123,6 +123,56 @@ describe.runIf(ready)('training pipeline smoke test', () => {
     );
   }, 120_000);
 
+  it('an FP32 export gives back the weights it was made from, so a shipped model can be fine-tuned without its run; an INT8 file is refused', () => {
+    const fp32 = join(dir, 'shelfwatch-det-0.0.0-test.fp32.onnx');
+    const diff = runPython([
+      '-c',
+      [
+        'import sys, torch',
+        'from shelfwatch_train.export import weights_from_onnx',
+        'a = torch.load(sys.argv[1])["model"]; b = weights_from_onnx(sys.argv[2])',
+        'assert a.keys() == b.keys(), sorted(set(a) ^ set(b))',
+        'print(max((a[k].double() - b[k].double()).abs().max().item() for k in a))',
+      ].join('\n'),
+      join(dir, 'run', 'last.pt'),
+      fp32,
+    ]);
+    expect(Number(diff.trim())).toBe(0);
+    runPython([
+      '-m',
+      'shelfwatch_train.train',
+      '--data',
+      join(dir, 'fixture'),
+      '--out',
+      join(dir, 'from-onnx'),
+      '--init',
+      fp32,
+      '--batch',
+      '2',
+      '--size',
+      '128',
+      '--steps',
+      '1',
+      '--warmup',
+      '1',
+    ]);
+    expect(parse(readFileSync(join(dir, 'from-onnx', 'run.yaml'), 'utf8')).config.init).toBe(fp32);
+    expect(() =>
+      runPython([
+        '-m',
+        'shelfwatch_train.train',
+        '--data',
+        join(dir, 'fixture'),
+        '--out',
+        join(dir, 'from-int8'),
+        '--init',
+        join(dir, 'shelfwatch-det-0.0.0-test.int8.onnx'),
+        '--steps',
+        '1',
+      ]),
+    ).toThrow(/is not an FP32 export of this network: no weights for \['net\.stem\.conv\.weight'/);
+  }, 120_000);
+
   for (const precision of ['fp32', 'int8']) {
     it(`${precision} model: metadata, layout [1, 5, N] and decoding`, async () => {
       const path = join(dir, `shelfwatch-det-0.0.0-test.${precision}.onnx`);

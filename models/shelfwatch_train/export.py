@@ -2,6 +2,10 @@
 
     /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.3.0
 
+`--ckpt` also takes an FP32 file of this exporter (e.g. the shipped `shelfwatch-det-0.3.0.fp32.onnx`):
+its initializers are the network's weights under their module names, so a shipped model can be
+exported again (another input size) or fine-tuned (`train --init file.fp32.onnx`) without its run.
+
 INT8 route (torch 1.13, qnnpack): `prepare_qat_fx` inserts fake-quant modules (uint8 activations,
 int8 per-channel symmetric weights -128..127) into the network (its BatchNorm was folded upstream),
 observers calibrate on training renders, then the fake-quant graph exports as
@@ -37,9 +41,36 @@ BASE = f"NanoDet-g COCO-pretrained, RangiLyu/nanodet (Apache-2.0), TF.js graph f
 HEAD = [f"net.out.{i}" for i in range(len(STRIDES))]
 
 
+def weights_from_onnx(path: str) -> dict[str, torch.Tensor]:
+    """The network's state dict from an FP32 export: `torch.onnx.export` keeps each parameter and buffer
+    as an initializer named after it (under the `core.` of `Exported`). An INT8 file, whose weights
+    were folded into int8 initializers, or another network is refused, naming what is missing."""
+    want = random_init().state_dict()
+    have = {i.name[len("core."):]: i for i in onnx.load(path).graph.initializer if i.name.startswith("core.")}
+    missing = [k for k in want if k not in have]
+    if missing:
+        raise ValueError(f"{path} is not an FP32 export of this network: no weights for {missing[:3]}"
+                         f"{' and %d more' % (len(missing) - 3) if len(missing) > 3 else ''}")
+    out = {}
+    for k, ref in want.items():
+        t = torch.from_numpy(numpy_helper.to_array(have[k]).copy())
+        if t.shape != ref.shape or t.dtype != ref.dtype:
+            raise ValueError(f"{path}: {k} is {tuple(t.shape)} {t.dtype}, the network wants {tuple(ref.shape)} {ref.dtype}")
+        out[k] = t
+    return out
+
+
 def load_core(ckpt: str) -> tuple[ShelfNanoDet, dict]:
-    st = torch.load(ckpt, map_location="cpu")
+    """A checkpoint of `train` (`.pt`) or an FP32 export of this module (`.onnx`, its training info
+    read back from the metadata)."""
     core = random_init()
+    if ckpt.endswith(".onnx"):
+        core.load_state_dict(weights_from_onnx(ckpt))
+        md = {p.key: p.value for p in onnx.load(ckpt, load_external_data=False).metadata_props}
+        info = {"steps": md.get("train_steps", ""), "seconds": md.get("train_seconds", ""),
+                "init": md.get("init", "")}
+        return core.eval(), info
+    st = torch.load(ckpt, map_location="cpu")
     core.load_state_dict(st["model"])
     return core.eval(), st["info"]
 

@@ -62,11 +62,16 @@ class Batches(torch.utils.data.IterableDataset):
 
 
 def build(init: str, init_class: str) -> ShelfNanoDet:
-    """`coco`: NanoDet-g COCO weights (needs the cached package, see nanodet.fetch); `random`; or a checkpoint."""
+    """`coco`: NanoDet-g COCO weights (needs the cached package, see nanodet.fetch); `random`; a
+    checkpoint (`.pt`); or an FP32 export (`.onnx`, e.g. the shipped model)."""
     if init == "coco":
         return fold_input(load_coco(), init_class)
     model = random_init()
-    if init != "random":
+    if init.endswith(".onnx"):
+        from .export import weights_from_onnx
+
+        model.load_state_dict(weights_from_onnx(init))
+    elif init != "random":
         model.load_state_dict(torch.load(init, map_location="cpu")["model"])
     return model
 
@@ -165,7 +170,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int)
     ap.add_argument("--log-every", type=int)
     ap.add_argument("--save-every", type=int)
-    ap.add_argument("--init", help="coco (pretrained NanoDet-g), random, or a checkpoint path")
+    ap.add_argument("--init", help="coco (pretrained NanoDet-g), random, a checkpoint path, or an FP32 .onnx export")
     ap.add_argument("--init-class", choices=["bottle", "cup", "bottle+cup", "none"],
                     help="COCO class whose logit initialises `product` (with --init coco)")
     ap.add_argument("--no-freeze-stem", action="store_true", help="also train the stem and the first CSP stage")
