@@ -12,6 +12,24 @@ const ready = havePython(
   'python3-torch python3-onnx python3-numpy python3-pil',
 );
 
+/** Largest difference between two sets of weights, each a checkpoint (`.pt`) or an FP32 export (`.onnx`). */
+function maxWeightDiff(a: string, b: string): number {
+  const out = runPython([
+    '-c',
+    [
+      'import sys, torch',
+      'from shelfwatch_train.export import weights_from_onnx',
+      'load = lambda p: weights_from_onnx(p) if p.endswith(".onnx") else torch.load(p)["model"]',
+      'a, b = load(sys.argv[1]), load(sys.argv[2])',
+      'assert a.keys() == b.keys(), sorted(set(a) ^ set(b))',
+      'print(max((a[k].double() - b[k].double()).abs().max().item() for k in a))',
+    ].join('\n'),
+    a,
+    b,
+  ]);
+  return Number(out.trim());
+}
+
 describe.runIf(ready)('training pipeline smoke test', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shelfwatch-smoke-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,18 +120,7 @@ describe.runIf(ready)('training pipeline smoke test', () => {
       '--out',
       join(dir, 'rerun'),
     ]);
-    const diff = runPython([
-      '-c',
-      [
-        'import sys, torch',
-        'a = torch.load(sys.argv[1])["model"]; b = torch.load(sys.argv[2])["model"]',
-        'assert a.keys() == b.keys()',
-        'print(max((a[k].double() - b[k].double()).abs().max().item() for k in a))',
-      ].join('\n'),
-      join(dir, 'run', 'last.pt'),
-      join(dir, 'rerun', 'last.pt'),
-    ]);
-    expect(Number(diff.trim())).toBe(0);
+    expect(maxWeightDiff(join(dir, 'run', 'last.pt'), join(dir, 'rerun', 'last.pt'))).toBe(0);
 
     // A run file with a setting the trainer does not know is refused, naming it.
     const bad = join(dir, 'bad.yaml');
@@ -125,52 +132,31 @@ describe.runIf(ready)('training pipeline smoke test', () => {
 
   it('an FP32 export gives back the weights it was made from, so a shipped model can be fine-tuned without its run; an INT8 file is refused', () => {
     const fp32 = join(dir, 'shelfwatch-det-0.0.0-test.fp32.onnx');
-    const diff = runPython([
-      '-c',
-      [
-        'import sys, torch',
-        'from shelfwatch_train.export import weights_from_onnx',
-        'a = torch.load(sys.argv[1])["model"]; b = weights_from_onnx(sys.argv[2])',
-        'assert a.keys() == b.keys(), sorted(set(a) ^ set(b))',
-        'print(max((a[k].double() - b[k].double()).abs().max().item() for k in a))',
-      ].join('\n'),
-      join(dir, 'run', 'last.pt'),
-      fp32,
-    ]);
-    expect(Number(diff.trim())).toBe(0);
-    runPython([
-      '-m',
-      'shelfwatch_train.train',
-      '--data',
-      join(dir, 'fixture'),
-      '--out',
-      join(dir, 'from-onnx'),
-      '--init',
-      fp32,
-      '--batch',
-      '2',
-      '--size',
-      '128',
-      '--steps',
-      '1',
-      '--warmup',
-      '1',
-    ]);
-    expect(parse(readFileSync(join(dir, 'from-onnx', 'run.yaml'), 'utf8')).config.init).toBe(fp32);
-    expect(() =>
+    expect(maxWeightDiff(join(dir, 'run', 'last.pt'), fp32)).toBe(0);
+    const oneStepFrom = (init: string, out: string) =>
       runPython([
         '-m',
         'shelfwatch_train.train',
         '--data',
         join(dir, 'fixture'),
         '--out',
-        join(dir, 'from-int8'),
+        join(dir, out),
         '--init',
-        join(dir, 'shelfwatch-det-0.0.0-test.int8.onnx'),
+        init,
+        '--batch',
+        '2',
+        '--size',
+        '128',
         '--steps',
         '1',
-      ]),
-    ).toThrow(/is not an FP32 export of this network: no weights for \['net\.stem\.conv\.weight'/);
+        '--warmup',
+        '1',
+      ]);
+    oneStepFrom(fp32, 'from-onnx');
+    expect(parse(readFileSync(join(dir, 'from-onnx', 'run.yaml'), 'utf8')).config.init).toBe(fp32);
+    expect(() => oneStepFrom(join(dir, 'shelfwatch-det-0.0.0-test.int8.onnx'), 'from-int8')).toThrow(
+      /is not an FP32 export of this network: no weights for \['net\.stem\.conv\.weight'/,
+    );
   }, 120_000);
 
   for (const precision of ['fp32', 'int8']) {
