@@ -20,7 +20,7 @@ nice -n 10 $PY -m shelfwatch_train.train --steps 2000 --out runs/v030 \
 $PY -m shelfwatch_train.export --ckpt runs/v030/last.pt --version "$VERSION" --float-head both --calib-count 64 \
   --calib .cache/synth/train .cache/synth/train4 --manifest
 # 4. evaluate (TypeScript, onnxruntime-node, the server's Predictor + the shared pipeline)
-pnpm --filter @shelfwatch/shared build && pnpm --filter @shelfwatch/models build
+pnpm --filter @shelfwatch/models... build   # the models package and what it imports (shared, server)
 node dist/eval-cli.js --models "shelfwatch-det-$VERSION.fp32.onnx,shelfwatch-det-$VERSION.int8.onnx" \
   --synthetic .cache/synth/test/labels.json --real ../../shared/data/sku110k-shelf-sample \
   --draw-photos ../../shared/data/sku110k-test-unlabeled/images --out runs/eval.json
