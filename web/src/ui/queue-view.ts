@@ -1,7 +1,7 @@
 /**
  * The audit list: waiting / stored / refused, each in plain words. A refusal that Settings can fix
  * (API key, store) offers "Send again"; one that needs another photo says so and offers nothing that
- * cannot work. Test hooks: items carry `data-status` pending/sent/failed and `data-audit-id`.
+ * cannot work. Test hooks: items carry `data-status` pending/accepted/sent/failed and `data-audit-id`.
  */
 import type { AuditRecord } from '../storage/db.ts';
 import { auditStatus } from './audit-status.ts';
