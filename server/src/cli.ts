@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'detect') return detect(rest);
   if (command === 'worker') {
     if (rest.length > 0) fail(`worker takes no arguments (settings come from the environment)\n\n${USAGE}`);
-    if (!process.env.DATABASE_URL) {
+    if (!loadConfig().DATABASE_URL) {
       fail(
         'worker needs DATABASE_URL (PostgreSQL): an embedded PGlite database belongs to the API process, which then runs the jobs itself',
       );

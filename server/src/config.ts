@@ -12,8 +12,9 @@ export const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * The one environment schema of the server (docs/CONVENTIONS.md 3). Every default works on a laptop:
- * `node server/dist/server.js` with nothing set serves the PWA build, the shipped model and an
- * embedded PGlite database. An empty string means "use the computed default" for paths.
+ * `node server/dist/server.js` with keys (`API_KEYS`, or `DEV_MODE=true` as `pnpm start` sets it) and
+ * nothing else serves the PWA build, the shipped model and an embedded PGlite database. An empty
+ * string means "use the computed default" for paths.
  */
 export const EnvSchema = Type.Object({
   /** Interface to listen on. @default '0.0.0.0' */
