@@ -41,12 +41,14 @@ BASE = f"NanoDet-g COCO-pretrained, RangiLyu/nanodet (Apache-2.0), TF.js graph f
 HEAD = [f"net.out.{i}" for i in range(len(STRIDES))]
 
 
-def weights_from_onnx(path: str) -> dict[str, torch.Tensor]:
-    """The network's state dict from an FP32 export: `torch.onnx.export` keeps each parameter and buffer
-    as an initializer named after it (under the `core.` of `Exported`). An INT8 file, whose weights
-    were folded into int8 initializers, or another network is refused, naming what is missing."""
+def weights_from_onnx(path: str, model: onnx.ModelProto | None = None) -> dict[str, torch.Tensor]:
+    """The network's state dict from an FP32 export (`model`: the file already loaded): `torch.onnx.export`
+    keeps each parameter and buffer as an initializer named after it (under the `core.` of `Exported`).
+    An INT8 file, whose weights were folded into int8 initializers, or another network is refused,
+    naming what is missing."""
     want = random_init().state_dict()
-    have = {i.name[len("core."):]: i for i in onnx.load(path).graph.initializer if i.name.startswith("core.")}
+    graph = (model or onnx.load(path)).graph
+    have = {i.name[len("core."):]: i for i in graph.initializer if i.name.startswith("core.")}
     missing = [k for k in want if k not in have]
     if missing:
         raise ValueError(f"{path} is not an FP32 export of this network: no weights for {missing[:3]}"
@@ -65,8 +67,9 @@ def load_core(ckpt: str) -> tuple[ShelfNanoDet, dict]:
     read back from the metadata)."""
     core = random_init()
     if ckpt.endswith(".onnx"):
-        core.load_state_dict(weights_from_onnx(ckpt))
-        md = {p.key: p.value for p in onnx.load(ckpt, load_external_data=False).metadata_props}
+        model = onnx.load(ckpt)
+        core.load_state_dict(weights_from_onnx(ckpt, model))
+        md = {p.key: p.value for p in model.metadata_props}
         info = {"steps": md.get("train_steps", ""), "seconds": md.get("train_seconds", ""),
                 "init": md.get("init", "")}
         return core.eval(), info
