@@ -4,7 +4,7 @@
  * (`row-counts.json`), for the detector alone and as read from the rows.
  *
  *   pnpm model:rows [--real ../shared/data/sku110k-shelf-sample] [--model file.onnx] [--out rows.json]
- *                   [--boxes-only]
+ *                   [--boxes-only] [--per-photo]
  *
  * The rows are grouped with the decoded photo, as the pipeline groups them (the shelf edges' seams
  * cut rows into fixtures); `--boxes-only` groups the boxes alone, as a caller without the pixels would.
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     cache: { type: 'string', default: 'models/.cache/rows' },
     out: { type: 'string' },
     'boxes-only': { type: 'boolean', default: false },
+    'per-photo': { type: 'boolean', default: false },
   },
 });
 
@@ -148,6 +149,24 @@ async function main(): Promise<void> {
     `analyzeShelf per photo: median ${times[times.length >> 1]!.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms`,
   ];
   console.log(lines.join('\n'));
+  if (values['per-photo']) {
+    const each = evalPhotos.map((p, k) => ({ name: cached[k]!.name, e: evaluateRows([p]) }));
+    each.sort(
+      (p, q) =>
+        q.e.mergedRows - p.e.mergedRows || q.e.splitRows - p.e.splitRows || (p.name < q.name ? -1 : 1),
+    );
+    console.log(
+      'photo: merged (side by side) of judged detected, split (along) of judged labelled, stray; hand counts',
+    );
+    for (const { name, e: pe } of each) {
+      const hand = pe.counted
+        .map((c) => ` count ${c.count}: detector ${c.detector}, rows ${c.rows}`)
+        .join(';');
+      console.log(
+        `${name}: merged ${pe.mergedRows} (${pe.mergedSideBySide}) of ${pe.judgedDetectedRows}, split ${pe.splitRows} (${pe.splitSideBySide}) of ${pe.judgedLabelledRows}, stray ${pe.strayRows};${hand}`,
+      );
+    }
+  }
   if (values.out) {
     mkdirSync(dirname(values.out), { recursive: true });
     writeFileSync(values.out, `${JSON.stringify({ model, conf, iou, maxDetections, ...e }, null, 1)}\n`);
