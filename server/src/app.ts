@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from './config.js';
 import { closeSilentConnections } from './http/connection-guard.js';
+import { clientErrorHandler, frameworkErrors, refuseUndecodableQuery } from './http/framework-errors.js';
 import { registerImageBodyParser } from './http/image-input.js';
 import auditStore from './plugins/app/audit-store.js';
 import auth from './plugins/app/auth.js';
@@ -83,6 +84,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     // answered longer ones with a 404 before the schema could say 400).
     routerOptions: { maxParamLength: 1536 },
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // Malformed URLs and HTTP get the app's error shape too.
+    frameworkErrors,
+    clientErrorHandler,
     ajv: {
       // removeAdditional: false makes `additionalProperties: false` refuse unknown keys (Fastify's
       // default, true, silently drops them); coercion only turns query strings into numbers.
@@ -96,6 +100,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   app.server.headersTimeout = config.HEADERS_TIMEOUT_MS;
   closeSilentConnections(app.server, config.HEADERS_TIMEOUT_MS);
   app.decorate('shuttingDown', false);
+  app.addHook('onRequest', refuseUndecodableQuery);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // While draining, answers close their keep-alive connection: server.close() only drops the sockets

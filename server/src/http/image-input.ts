@@ -37,9 +37,47 @@ export async function requireImageContentType(request: FastifyRequest): Promise<
 }
 
 /**
+ * onRequest hook of the image routes, after the content type: the query string and the headers
+ * are checked against the route's schema before a byte of the body is read (Fastify validates them
+ * only once the body is parsed, which would make a request with a bad threshold hold a queue slot
+ * while up to MAX_BODY_BYTES arrive). The same compiled validators run, so the answer is the one
+ * Fastify gives later. A header the schema names may come once: Node would join repeated ones
+ * with ", " (two Idempotency-Keys read as one).
+ * @throws {ApiError} INVALID_REQUEST
+ */
+export async function validateBeforeBody(request: FastifyRequest): Promise<void> {
+  const named = request.routeOptions.schema?.headers as { properties?: Record<string, unknown> } | undefined;
+  // (`headersDistinct` is Node's; light-my-request's injected requests have none.)
+  const distinct = request.raw.headersDistinct as NodeJS.Dict<string[]> | undefined;
+  for (const name of Object.keys(named?.properties ?? {})) {
+    if ((distinct?.[name]?.length ?? 0) > 1)
+      throw new ApiError('INVALID_REQUEST', `Header ${name} must be given at most once.`);
+  }
+  for (const [part, key] of [
+    ['querystring', 'query'],
+    ['headers', 'headers'],
+  ] as const) {
+    const validate = request.getValidationFunction(part) as
+      | (((data: unknown, context: object) => boolean) & {
+          errors?: { instancePath: string; message?: string }[] | null;
+        })
+      | undefined;
+    if (validate === undefined) continue;
+    // As Fastify calls it: the parent lets Ajv's coercion replace the root value's properties.
+    if (!validate(request[key] ?? null, { parentData: request, parentDataProperty: key })) {
+      const first = validate.errors?.[0];
+      throw new ApiError(
+        'INVALID_REQUEST',
+        `${part}${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`,
+      );
+    }
+  }
+}
+
+/**
  * The uploaded image and text fields of a request: a raw `image/*` body (fields then come from the
  * query string) or multipart/form-data with a file field `image`.
- * @param allowedFields the multipart text fields the route takes; any other is refused
+ * @param allowedFields the multipart text fields the route takes, each at most once; any other is refused
  * @throws {ApiError} EMPTY_BODY, INVALID_REQUEST, UNSUPPORTED_MEDIA_TYPE or PAYLOAD_TOO_LARGE
  */
 export async function readImageInput(
@@ -50,6 +88,7 @@ export async function readImageInput(
   let image: Buffer | null = null;
   if (request.isMultipart()) {
     let unknownField: string | null = null;
+    let repeatedField: string | null = null;
     try {
       // Every part is read to the end (within the multipart limits), even after an unknown field:
       // leaving the form half-read would stall the connection's next request.
@@ -60,6 +99,8 @@ export async function readImageInput(
           else part.file.resume();
         } else if (!allowedFields.includes(part.fieldname)) {
           unknownField ??= part.fieldname;
+        } else if (Object.hasOwn(fields, part.fieldname)) {
+          repeatedField ??= part.fieldname;
         } else if (typeof part.value === 'string') {
           fields[part.fieldname] = part.value;
         }
@@ -74,6 +115,12 @@ export async function readImageInput(
       throw new ApiError(
         'INVALID_REQUEST',
         `Unknown multipart field ${JSON.stringify(unknownField.slice(0, 64))}.`,
+      );
+    }
+    if (repeatedField !== null) {
+      throw new ApiError(
+        'INVALID_REQUEST',
+        `Multipart field ${JSON.stringify(repeatedField)} must be given at most once.`,
       );
     }
     if (image === null) throw new ApiError('EMPTY_BODY', 'The multipart body has no file field "image".');

@@ -7,7 +7,7 @@ import { mayAccessStore, sha256Hex } from '../auth/api-keys.js';
 import { newAudit } from '../db/audit-repository.js';
 import type { AuditJob as Job } from '../db/job-repository.js';
 import { ApiError } from '../errors.js';
-import { readImageInput, requireImageContentType } from '../http/image-input.js';
+import { readImageInput, requireImageContentType, validateBeforeBody } from '../http/image-input.js';
 import { prefersRespondAsync } from '../http/prefer.js';
 import { transactionKeepingPhotos } from '../photos/photo-store.js';
 import {
@@ -24,6 +24,7 @@ import {
   IMAGE_BODY_DOC,
   IMAGE_CONSUMES,
   imageBodyDoc,
+  NoQuery,
   ThresholdQuery,
 } from '../schemas/common.js';
 
@@ -122,7 +123,16 @@ export default async function auditRoutes(fastify: FastifyInstance) {
         },
       },
       bodyLimit: app.config.MAX_BODY_BYTES,
-      onRequest: requireImageContentType,
+      // Before the body is read: its type, the query and headers, and the store the query names.
+      onRequest: [
+        requireImageContentType,
+        validateBeforeBody,
+        async (request: FastifyRequest) => {
+          const { storeId } = request.query as Static<typeof AuditCreateQuery>;
+          if (storeId !== undefined && !mayAccessStore(request.apiKey!, storeId))
+            throw new ApiError('FORBIDDEN_STORE');
+        },
+      ],
       // Both admissions come before the body is read: the inference queue for a synchronous audit,
       // the upload slots and the job backlog for an asynchronous one.
       preParsing: (request: FastifyRequest, reply: FastifyReply) =>
@@ -135,6 +145,10 @@ export default async function auditRoutes(fastify: FastifyInstance) {
       const key = request.apiKey!;
       const { image, fields } = await readImageInput(request, MULTIPART_FIELDS);
       const { conf, iou, maxDetections, ...queryFields } = request.query;
+      // A field comes from the query or the form, never both (one of them would be dropped unseen).
+      const twice = Object.keys(fields).find((name) => Object.hasOwn(queryFields, name));
+      if (twice !== undefined)
+        throw new ApiError('INVALID_REQUEST', `Field ${twice} is given both in the query and in the form.`);
       const input = { ...queryFields, ...fields };
       if (!Value.Check(AuditInput, input)) {
         const first = [...Value.Errors(AuditInput, input)][0];
@@ -180,6 +194,12 @@ export default async function auditRoutes(fastify: FastifyInstance) {
       if (idempotencyKey) {
         const existing = await app.audits.findByIdempotencyKey(key.name, idempotencyKey);
         if (existing) return replay(existing);
+        // An asynchronous submit under this key, not done yet: another upload is a conflict (the
+        // job would fail on finding this audit); the same upload goes on, and the job then takes
+        // this audit as its own.
+        const job = await app.jobs.repository.findByIdempotencyKey(app.db, key.name, idempotencyKey);
+        if (job && (job.sha256 !== sha256 || job.storeId !== input.storeId || job.aisle !== input.aisle))
+          throw new ApiError('IDEMPOTENCY_CONFLICT');
       }
       const result = await app.inference.predict(image, { conf, iou, maxDetections }, request.inferenceSlot!);
       const photoId = randomUUID();
@@ -237,6 +257,7 @@ export default async function auditRoutes(fastify: FastifyInstance) {
         summary: 'One audit',
         security,
         params: AuditParams,
+        querystring: NoQuery,
         response: { 200: AuditRecord, ...errorResponses(400, 401, 404, 429) },
       },
       config: { rateLimit },
@@ -257,7 +278,7 @@ export default async function auditRoutes(fastify: FastifyInstance) {
         summary: 'The photo an audit was made from, as uploaded (kept for PHOTO_RETENTION_DAYS)',
         security,
         params: AuditParams,
-        querystring: Type.Object({}, { additionalProperties: false }),
+        querystring: NoQuery,
         produces: ['image/jpeg', 'image/png', 'image/webp'],
         response: {
           // OpenAPI: a binary string; to TypeScript: the Buffer the handler sends (never serialised)
@@ -293,7 +314,7 @@ export default async function auditRoutes(fastify: FastifyInstance) {
         summary: 'An asynchronous audit: queued, running, done (auditId) or failed (error)',
         security,
         params: AuditJobParams,
-        querystring: Type.Object({}, { additionalProperties: false }),
+        querystring: NoQuery,
         response: { 200: AuditJobResponse, ...errorResponses(400, 401, 404, 429) },
       },
       config: { rateLimit },

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { NoQuery } from '../schemas/common.js';
 
 const Checks = Type.Object({
   model: Type.Boolean(),
@@ -24,6 +25,7 @@ export default async function healthRoutes(fastify: FastifyInstance) {
     {
       schema: {
         summary: 'Liveness: the process answers',
+        querystring: NoQuery,
         response: { 200: Type.Object({ status: Type.String() }) },
       },
       logLevel: 'warn',
@@ -36,6 +38,7 @@ export default async function healthRoutes(fastify: FastifyInstance) {
     {
       schema: {
         summary: 'Readiness: model loaded and workers serving, database reachable, not shutting down',
+        querystring: NoQuery,
         response: { 200: Ready, 503: NotReady },
       },
       logLevel: 'warn',

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses, NoQuery } from '../schemas/common.js';
 
 export const MeResponse = Type.Object({
   key: Type.Object({ name: Type.String() }),
@@ -24,7 +24,7 @@ export default async function meRoutes(fastify: FastifyInstance) {
       schema: {
         summary: 'The calling API key, its stores and the upload limits',
         security: [{ apiKey: [] }],
-        querystring: Type.Object({}, { additionalProperties: false }),
+        querystring: NoQuery,
         response: { 200: MeResponse, ...errorResponses(401, 429) },
       },
       onRequest: app.authenticate,

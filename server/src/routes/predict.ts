@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { readImageInput, requireImageContentType } from '../http/image-input.js';
+import { readImageInput, requireImageContentType, validateBeforeBody } from '../http/image-input.js';
 import {
   errorResponses,
   IMAGE_BODY_DOC,
@@ -15,7 +15,7 @@ export const PredictQuery = Type.Object(ThresholdQuery, { additionalProperties: 
 
 /**
  * POST /predict: detect products on one shelf photo (raw image body or multipart field `image`).
- * Anonymous: the content type is checked and a queue slot taken before the body is read.
+ * Anonymous: the content type and the query are checked and a queue slot taken before the body is read.
  */
 export default async function predictRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -30,7 +30,7 @@ export default async function predictRoutes(fastify: FastifyInstance) {
         response: { 200: PredictResult, ...errorResponses(400, 413, 415, 422, 429, 503) },
       },
       bodyLimit: app.config.MAX_BODY_BYTES,
-      onRequest: requireImageContentType,
+      onRequest: [requireImageContentType, validateBeforeBody],
       preParsing: app.inference.admit,
       config: { rateLimit: app.rateLimits.perIp },
     },

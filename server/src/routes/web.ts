@@ -1,4 +1,5 @@
-import { basename, extname } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, extname, join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -33,10 +34,24 @@ export default async function webRoutes(fastify: FastifyInstance) {
     app.log.info('no PWA build found (WEB_ROOT); serving the API only');
     return;
   }
+  // Only files inside the build are served: a symlink out of it (a deploy's mistake) is a 404, as
+  // are dotfiles (`.env`, `.git/`), which the build never has.
+  const realRoot = existsSync(root) ? realpathSync(root) : root;
+  const insideRoot = (pathName: string) => {
+    let real: string;
+    try {
+      real = realpathSync(join(realRoot, pathName));
+    } catch {
+      return true; // absent: the not-found handling decides
+    }
+    return real === realRoot || real.startsWith(realRoot + sep);
+  };
   await app.register(fastifyStatic, {
     root,
     prefix: '/',
     wildcard: true,
+    dotfiles: 'ignore',
+    allowedPath: insideRoot,
     index: ['index.html'],
     cacheControl: false,
     setHeaders: (res, path) => {

@@ -18,11 +18,13 @@ export const AuditRecord = Type.Object({
 export const StoreId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
 
 /**
- * Free text without control characters (U+0000-U+001F, U+007F-U+009F). PostgreSQL refuses NUL in
- * text (a 500 before this); the rest has no place in an aisle label. `note` may hold line breaks and tabs.
+ * Free text without control characters (U+0000-U+001F, U+007F-U+009F) or U+FFFD. PostgreSQL refuses
+ * NUL in text (a 500 before this); the rest has no place in an aisle label; U+FFFD is what bytes
+ * that were not UTF-8 decode to (a form sent in Latin-1), which would be stored as such. `note` may
+ * hold line breaks and tabs.
  */
-const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
-const NO_CONTROL_BUT_LINES = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$';
+const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffd]*$';
+const NO_CONTROL_BUT_LINES = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ufffd]*$';
 
 /** Store and aisle may come as query parameters (raw image body) or multipart fields. */
 export const AuditFields = {

@@ -105,6 +105,9 @@ export const ErrorBody = Type.Object(
   { description: 'Error; see the code' },
 );
 
+/** The query of a route that takes none: any key is refused (400), never ignored. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 /** The thresholds of POST /predict and POST /audits. */
 export const ThresholdQuery = {
   conf: Type.Optional(
