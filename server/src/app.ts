@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from './config.js';
 import { closeSilentConnections } from './http/connection-guard.js';
-import { clientErrorHandler, frameworkErrors, refuseUndecodableQuery } from './http/framework-errors.js';
+import { clientErrorHandler, frameworkErrors, refuseMalformedQuery } from './http/framework-errors.js';
 import { registerImageBodyParser } from './http/image-input.js';
 import auditStore from './plugins/app/audit-store.js';
 import auth from './plugins/app/auth.js';
@@ -100,7 +100,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   app.server.headersTimeout = config.HEADERS_TIMEOUT_MS;
   closeSilentConnections(app.server, config.HEADERS_TIMEOUT_MS);
   app.decorate('shuttingDown', false);
-  app.addHook('onRequest', refuseUndecodableQuery);
+  app.addHook('onRequest', refuseMalformedQuery);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // While draining, answers close their keep-alive connection: server.close() only drops the sockets

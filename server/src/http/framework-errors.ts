@@ -1,6 +1,6 @@
 // Answers for requests that never reach a route's error handler (a malformed URL, HTTP the parser
-// refuses) and for query strings that cannot be decoded: the same `{ error: { code, message } }`
-// shape as every other error, never Fastify's or Node's own.
+// refuses) and for query strings the schemas cannot judge (undecodable text, numbers in hex): the
+// same `{ error: { code, message } }` shape as every other error, never Fastify's or Node's own.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -52,19 +52,38 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
   socket.destroy(err);
 }
 
+/** A number as a query value: decimal, as the API documents it (no `0x2`, `0b11`, ` 2 `). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /**
  * onRequest hook of every route: a query string whose percent-encoding is not valid UTF-8 (`%zz`,
- * `%ED%A0%80`, a lone surrogate) is refused; the parser would keep such a value as its raw text and
- * pass it on (an aisle stored as `%ED%A0%80`).
+ * `%ED%A0%80`, a lone surrogate) is refused, as is a number parameter not written in decimal. The
+ * parser would keep an undecodable value as its raw text and pass it on (an aisle stored as
+ * `%ED%A0%80`), and Ajv's coercion reads numbers with `Number()` (`limit=0x2` listed 2 audits).
  * @throws {ApiError} INVALID_REQUEST
  */
-export async function refuseUndecodableQuery(request: FastifyRequest): Promise<void> {
+export async function refuseMalformedQuery(request: FastifyRequest): Promise<void> {
   const url = request.raw.url ?? '';
   const at = url.indexOf('?');
-  if (at < 0 || !url.includes('%', at)) return;
-  try {
-    decodeURIComponent(url.slice(at + 1));
-  } catch {
-    throw new ApiError('INVALID_REQUEST', 'The query string is not valid percent-encoded UTF-8.');
+  if (at < 0) return;
+  if (url.includes('%', at)) {
+    try {
+      decodeURIComponent(url.slice(at + 1));
+    } catch {
+      throw new ApiError('INVALID_REQUEST', 'The query string is not valid percent-encoded UTF-8.');
+    }
+  }
+  const schema = request.routeOptions.schema?.querystring as
+    | { properties?: Record<string, { type?: string }> }
+    | undefined;
+  const query = request.query as Record<string, unknown>;
+  for (const [name, property] of Object.entries(schema?.properties ?? {})) {
+    const value = query[name];
+    if (
+      (property.type === 'number' || property.type === 'integer') &&
+      typeof value === 'string' &&
+      !DECIMAL.test(value)
+    )
+      throw new ApiError('INVALID_REQUEST', `querystring/${name} must be a decimal number.`);
   }
 }

@@ -185,6 +185,27 @@ describe('text that is not valid UTF-8 is refused, not stored mangled', () => {
   });
 });
 
+describe('numbers in the query are decimal', () => {
+  it.each(['/audits?limit=0x2', '/audits?limit=0b11', '/audits?limit=%202%20', '/audits?limit=0o7'])(
+    'GET %s -> 400',
+    async (path) => {
+      const res = await request(`${base}${path}`, { headers: auth });
+      expect(res.status, res.body).toBe(400);
+      expect(res.json().error.message).toBe('querystring/limit must be a decimal number.');
+    },
+  );
+
+  it.each(['conf=0x1', 'iou=Infinity', 'maxDetections=1e2%20'])('POST /predict?%s -> 400', async (q) => {
+    const res = await postImage(base, `/predict?${q}`, jpeg, 'image/jpeg');
+    expect(res.status, res.body).toBe(400);
+  });
+
+  it.each(['/audits?limit=2', '/audits?limit=1e1'])('GET %s is a number', async (path) => {
+    const res = await request(`${base}${path}`, { headers: auth });
+    expect(res.status, res.body).toBe(200);
+  });
+});
+
 describe('routes without a query refuse any', () => {
   it.each(['/health/live?x=1', '/health/ready?x=1', '/metrics?x=1', '/me?x=1'])(
     'GET %s -> 400',
