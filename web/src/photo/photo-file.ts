@@ -30,21 +30,23 @@ function startsWith(b: Uint8Array, sig: readonly number[], at = 0): boolean {
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const PNG_IEND = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
 
-/** Checks a photo's bytes: `head` is the start of the file (64 KB is plenty), `tail` its last bytes. */
-export function checkPhotoBytes(head: Uint8Array, tail: Uint8Array, size: number): PhotoFileCheck {
-  if (startsWith(head, [0xff, 0xd8, 0xff])) return checkJpeg(head, tail);
+/** Bytes of a file from `at`, at most `length` (fewer at its end). */
+type Read = (at: number, length: number) => Promise<Uint8Array>;
+
+/**
+ * Reads what it needs of a Blob and checks it: the first 32 bytes, the last 4 KB and, for a JPEG, each
+ * segment header up to the frame header (phones write a megabyte of metadata before it).
+ */
+export async function checkPhotoFile(file: Blob): Promise<PhotoFileCheck> {
+  const read: Read = async (at, length) => new Uint8Array(await file.slice(at, at + length).arrayBuffer());
+  const head = await read(0, 32);
+  const tail = await read(Math.max(0, file.size - 4096), 4096);
+  if (startsWith(head, [0xff, 0xd8, 0xff])) return checkJpeg(read, tail, file.size);
   if (startsWith(head, PNG_SIG)) return checkPng(head, tail);
   if (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8)) {
-    return checkWebp(head, size);
+    return checkWebp(head, file.size);
   }
   return { ok: false, code: 'NOT_AN_IMAGE', detail: 'not a JPEG, PNG or WebP file' };
-}
-
-/** Reads the head and tail of a Blob and checks it (see {@link checkPhotoBytes}). */
-export async function checkPhotoFile(file: Blob): Promise<PhotoFileCheck> {
-  const head = new Uint8Array(await file.slice(0, 128 * 1024).arrayBuffer());
-  const tail = new Uint8Array(await file.slice(Math.max(0, file.size - 4096)).arrayBuffer());
-  return checkPhotoBytes(head, tail, file.size);
 }
 
 function info(type: PhotoType, width: number, height: number, orientation = 1): PhotoFileCheck {
@@ -64,33 +66,46 @@ function info(type: PhotoType, width: number, height: number, orientation = 1): 
   };
 }
 
-function checkJpeg(head: Uint8Array, tail: Uint8Array): PhotoFileCheck {
+/** JPEG segments read before giving up on the frame header (a Moto G4 photo has 23). */
+export const MAX_JPEG_SEGMENTS = 256;
+
+const EXIF = [0x45, 0x78, 0x69, 0x66, 0, 0];
+
+/** Walks the segments from the start (each header read on its own, seeking by its length) to SOFn. */
+async function checkJpeg(read: Read, tail: Uint8Array, size: number): Promise<PhotoFileCheck> {
   // A complete JPEG ends with the EOI marker (FF D9); some writers pad with zeros after it.
   let end = tail.length;
   while (end > 0 && tail[end - 1] === 0) end--;
   if (!(end >= 2 && tail[end - 2] === 0xff && tail[end - 1] === 0xd9)) {
     return { ok: false, code: 'TRUNCATED_IMAGE', detail: 'JPEG has no end marker' };
   }
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const cutOff = { ok: false, code: 'TRUNCATED_IMAGE', detail: 'JPEG ends inside its headers' } as const;
+  const damaged = { ok: false, code: 'NOT_AN_IMAGE', detail: 'JPEG headers are damaged' } as const;
   let orientation = 1;
   let p = 2;
-  while (p + 4 <= head.length) {
-    if (head[p] !== 0xff) break;
-    const marker = head[p + 1]!;
+  for (let n = 0; n < MAX_JPEG_SEGMENTS; n++) {
+    // FF, the marker, the length (counting itself), then the first bytes of the segment.
+    const s = await read(p, 10);
+    if (s.length < 4) return cutOff;
+    if (s[0] !== 0xff) return damaged;
+    const marker = s[1]!;
     if (marker === 0xff) {
-      p++;
+      p++; // fill byte
       continue;
     }
-    const len = view.getUint16(p + 2);
+    const len = (s[2]! << 8) | s[3]!;
+    if (len < 2) return damaged;
+    if (p + 2 + len > size) return cutOff;
     // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (p + 9 > head.length) break;
-      return info('image/jpeg', view.getUint16(p + 7), view.getUint16(p + 5), orientation);
-    }
-    if (marker === 0xe1 && startsWith(head, [0x45, 0x78, 0x69, 0x66, 0, 0], p + 4)) {
-      orientation = exifOrientation(head, p + 10, Math.min(head.length, p + 2 + len)) ?? orientation;
+      if (len < 7) return damaged;
+      return info('image/jpeg', (s[7]! << 8) | s[8]!, (s[5]! << 8) | s[6]!, orientation);
     }
     if (marker === 0xda) break; // start of scan before any frame header: malformed
+    if (marker === 0xe1 && startsWith(s, EXIF, 4)) {
+      const exif = await read(p + 4, len - 2);
+      orientation = exifOrientation(exif, EXIF.length, exif.length) ?? orientation;
+    }
     p += 2 + len;
   }
   return { ok: false, code: 'NOT_AN_IMAGE', detail: 'JPEG frame header not found' };

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { fitToPixels, needsDownscale } from '../limits.ts';
-import { checkPhotoBytes } from '../photo-file.ts';
+import { checkPhotoFile, MAX_JPEG_SEGMENTS } from '../photo-file.ts';
 
 const u16 = (v: number) => [(v >> 8) & 255, v & 255];
 const u32 = (v: number) => [(v >>> 24) & 255, (v >> 16) & 255, (v >> 8) & 255, v & 255];
 
-/** SOI, an EXIF APP1 with IFD0 orientation (big-endian TIFF), a SOF0 frame header, EOI. */
-function jpeg(width: number, height: number, orientation?: number, complete = true): Uint8Array {
+/**
+ * SOI, an EXIF APP1 with IFD0 orientation (big-endian TIFF), `padding` bytes of APP6 segments (a phone's
+ * maker notes), a SOF0 frame header, EOI.
+ */
+function jpeg(width: number, height: number, orientation?: number, complete = true, padding = 0): Uint8Array {
   const bytes = [0xff, 0xd8];
   if (orientation) {
     const tiff = [
@@ -26,6 +29,10 @@ function jpeg(width: number, height: number, orientation?: number, complete = tr
     ];
     const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
     bytes.push(0xff, 0xe1, ...u16(payload.length + 2), ...payload);
+  }
+  for (let left = padding; left > 0; left -= 60_000) {
+    const n = Math.min(left, 60_000);
+    bytes.push(0xff, 0xe6, ...u16(n + 2), ...new Array<number>(n).fill(0x4d));
   }
   bytes.push(0xff, 0xc0, ...u16(17), 8, ...u16(height), ...u16(width), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1);
   bytes.push(0xff, 0xda, ...u16(12), 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0, 1, 2, 3);
@@ -59,11 +66,12 @@ const png = (w: number, h: number, complete = true) =>
     ...(complete ? [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82] : [1, 2, 3]),
   ]);
 
-const check = (b: Uint8Array, size = b.length) => checkPhotoBytes(b, b.slice(-4096), size);
+const check = (b: Uint8Array) => checkPhotoFile(new Blob([b as Uint8Array<ArrayBuffer>]));
+const EOI = [0xff, 0xd9];
 
-describe('checkPhotoBytes', () => {
-  it('reads JPEG size and EXIF orientation; 5..8 swap the upright size', () => {
-    expect(check(jpeg(4000, 3000))).toEqual({
+describe('checkPhotoFile', () => {
+  it('reads JPEG size and EXIF orientation; 5..8 swap the upright size', async () => {
+    expect(await check(jpeg(4000, 3000))).toEqual({
       ok: true,
       info: {
         type: 'image/jpeg',
@@ -74,37 +82,64 @@ describe('checkPhotoBytes', () => {
         uprightHeight: 3000,
       },
     });
-    const r = check(jpeg(4000, 3000, 6));
+    const r = await check(jpeg(4000, 3000, 6));
     expect(r.ok && [r.info.orientation, r.info.uprightWidth, r.info.uprightHeight]).toEqual([6, 3000, 4000]);
   });
 
-  it('refuses a cut-off JPEG and PNG', () => {
-    expect(check(jpeg(10, 10, undefined, false))).toMatchObject({ ok: false, code: 'TRUNCATED_IMAGE' });
-    expect(check(png(10, 10, false))).toMatchObject({ ok: false, code: 'TRUNCATED_IMAGE' });
+  it('finds the frame header after a megabyte of APP segments (Moto G4 photos)', async () => {
+    const r = await check(jpeg(4160, 2340, 6, true, 1_040_000));
+    expect(r).toMatchObject({ ok: true, info: { width: 4160, height: 2340, orientation: 6 } });
   });
 
-  it('reads PNG and WebP sizes; refuses a WebP shorter than its RIFF size', () => {
-    expect(check(png(640, 480))).toMatchObject({
+  it('refuses a JPEG whose headers run past its end or never reach a frame header', async () => {
+    // Cut inside the APP segments, the end marker put back (what a half-copied file can look like).
+    const cut = jpeg(4160, 2340, 6, true, 300_000).slice(0, 200_000);
+    expect(await check(new Uint8Array([...cut, ...EOI]))).toMatchObject({
+      ok: false,
+      code: 'TRUNCATED_IMAGE',
+    });
+    const garbage = new Uint8Array(64 * 1024).fill(0x5a);
+    garbage.set([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
+    garbage.set(EOI, garbage.length - 2);
+    expect(await check(garbage)).toMatchObject({ ok: false, code: 'NOT_AN_IMAGE' });
+    const endless = [0xff, 0xd8];
+    for (let i = 0; i <= MAX_JPEG_SEGMENTS; i++) endless.push(0xff, 0xe6, 0, 2);
+    expect(await check(new Uint8Array([...endless, ...EOI]))).toMatchObject({
+      ok: false,
+      code: 'NOT_AN_IMAGE',
+    });
+  });
+
+  it('refuses a cut-off JPEG and PNG', async () => {
+    expect(await check(jpeg(10, 10, undefined, false))).toMatchObject({ ok: false, code: 'TRUNCATED_IMAGE' });
+    expect(await check(png(10, 10, false))).toMatchObject({ ok: false, code: 'TRUNCATED_IMAGE' });
+  });
+
+  it('reads PNG and WebP sizes; refuses a WebP shorter than its RIFF size', async () => {
+    expect(await check(png(640, 480))).toMatchObject({
       ok: true,
       info: { type: 'image/png', width: 640, height: 480 },
     });
     const vp8x = new Uint8Array(40);
     vp8x.set([0x52, 0x49, 0x46, 0x46, 32, 0, 0, 0, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50, 0x38, 0x58]);
     vp8x.set([0x7f, 0x07, 0x00, 0xdf, 0x04, 0x00], 24); // 1920 x 1248
-    expect(check(vp8x)).toMatchObject({ ok: true, info: { type: 'image/webp', width: 1920, height: 1248 } });
-    expect(check(vp8x, 20)).toMatchObject({ ok: false, code: 'TRUNCATED_IMAGE' });
+    expect(await check(vp8x)).toMatchObject({
+      ok: true,
+      info: { type: 'image/webp', width: 1920, height: 1248 },
+    });
+    expect(await check(vp8x.slice(0, 36))).toMatchObject({ ok: false, code: 'TRUNCATED_IMAGE' });
   });
 
-  it('refuses anything else, whatever its name or MIME type said', () => {
-    expect(check(new TextEncoder().encode('hello, not a photo'))).toMatchObject({
+  it('refuses anything else, whatever its name or MIME type said', async () => {
+    expect(await check(new TextEncoder().encode('hello, not a photo'))).toMatchObject({
       ok: false,
       code: 'NOT_AN_IMAGE',
     });
-    expect(check(new TextEncoder().encode('GIF89a......'))).toMatchObject({
+    expect(await check(new TextEncoder().encode('GIF89a......'))).toMatchObject({
       ok: false,
       code: 'NOT_AN_IMAGE',
     });
-    expect(check(new Uint8Array(0))).toMatchObject({ ok: false, code: 'NOT_AN_IMAGE' });
+    expect(await check(new Uint8Array(0))).toMatchObject({ ok: false, code: 'NOT_AN_IMAGE' });
   });
 });
 
