@@ -10,7 +10,7 @@ import { describeError, type PlainError } from '../api/messages.ts';
 import { config } from '../config.ts';
 import { ClientImageError, errorText } from '../engine/engine-manager.ts';
 import type { EngineKind } from '../engine/policy.ts';
-import { compareShelves, type ShelfSummary } from '../history/compare.ts';
+import { compareShelves, noEarlierAuditText, type ShelfSummary } from '../history/compare.ts';
 import { lastAuditOf } from '../history/last-audit.ts';
 import { PhotoRefused, preparePhoto } from '../photo/prepare-photo.ts';
 import {
@@ -91,6 +91,8 @@ export class ScanFlow {
     byId('review-audit').addEventListener('click', () => this.toAudit());
     byId('audit-back').addEventListener('click', () => showStep('review'));
     byId('done-next').addEventListener('click', () => this.toCapture());
+    // The same as the header's History tab (which refreshes the list first).
+    byId('done-history').addEventListener('click', () => byId('nav-history').click());
     byId<HTMLFormElement>('audit-form').addEventListener('submit', (e) => {
       e.preventDefault();
       void this.submit();
@@ -549,7 +551,7 @@ export class ScanFlow {
     const key = `${box.id}|${s.record.id}|${storeId}|${aisle}|${serverId ?? ''}`;
     if (this.compared === key) return;
     this.compared = key;
-    const last = await lastAuditOf(
+    const { last, server } = await lastAuditOf(
       { storeId, aisle, scanId: s.record.id, ...(serverId ? { serverId } : {}) },
       {
         apiKey: this.app.settings.apiKey,
@@ -562,13 +564,7 @@ export class ScanFlow {
     if (this.shown !== s) return;
     if (!last) {
       box.hidden = false;
-      box.replaceChildren(
-        h(
-          'p',
-          { class: 'meta' },
-          `First audit of aisle ${aisle} in ${storeId}: nothing to compare with yet.`,
-        ),
-      );
+      box.replaceChildren(h('p', { class: 'meta' }, noEarlierAuditText(storeId, aisle, server)));
       return;
     }
     const c = compareShelves(last.summary, summaryOf(s.result, s.record.count, s.record.createdAt));

@@ -4,6 +4,7 @@
  * shelves).
  */
 import { plural, signed } from '../ui/format.ts';
+import type { ServerCheck } from './last-audit.ts';
 
 export interface ShelfSummary {
   count: number;
@@ -44,4 +45,14 @@ export function compareShelves(then: ShelfSummary, now: ShelfSummary): Compariso
     c.rowDeltas = now.rows.map((r, i) => r.count - then.rows[i]!.count);
   }
   return c;
+}
+
+/**
+ * Nothing to compare with: the first audit of the aisle when the server's records were searched, else
+ * only none on this phone (the server was not asked).
+ */
+export function noEarlierAuditText(storeId: string, aisle: string, server: ServerCheck): string {
+  return server === 'checked'
+    ? `First audit of aisle ${aisle} in ${storeId}: nothing to compare with yet.`
+    : `No earlier audit of aisle ${aisle} in ${storeId} on this phone; the server was not checked (${server}).`;
 }

@@ -1,6 +1,7 @@
 /**
  * The last audit of an aisle before this one, for "compare with the last audit": the server's records
- * when it can be reached (audits filed from any phone), else this phone's own sent audits.
+ * when it can be reached (audits filed from any phone), else this phone's own sent audits. Whether the
+ * server was asked comes with it: "none on this phone" is not "the first audit of the aisle".
  */
 import type { StoredAudit } from '../api/audit-record.ts';
 import type { AuditQueue } from '../audits/audit-queue.ts';
@@ -11,6 +12,15 @@ export interface LastAudit {
   summary: ShelfSummary;
   source: 'server' | 'phone';
   serverId?: string;
+}
+
+/** The server's records were searched, or why they were not. */
+export type ServerCheck = 'checked' | 'offline' | 'no API key' | 'no answer';
+
+export interface LastAuditAnswer {
+  /** Absent when neither the server (if checked) nor this phone has an earlier audit of the aisle. */
+  last?: LastAudit;
+  server: ServerCheck;
 }
 
 export interface LastAuditQuery {
@@ -32,8 +42,9 @@ export async function lastAuditOf(
     history: HistoryStore;
     fetchFn?: typeof fetch;
   },
-): Promise<LastAudit | undefined> {
-  if (deps.online && deps.apiKey) {
+): Promise<LastAuditAnswer> {
+  let server: ServerCheck = !deps.online ? 'offline' : !deps.apiKey ? 'no API key' : 'no answer';
+  if (server === 'no answer') {
     try {
       const fetchFn = deps.fetchFn ?? ((...a) => fetch(...a));
       const r = await fetchFn(`${deps.apiBase}/audits?storeId=${encodeURIComponent(q.storeId)}&limit=100`, {
@@ -43,14 +54,18 @@ export async function lastAuditOf(
       if (r.ok) {
         const { items } = (await r.json()) as { items: StoredAudit[] };
         const last = items.find((a) => a.aisle === q.aisle && a.id !== q.serverId);
-        if (!last) return undefined;
+        server = 'checked';
+        if (!last) return { server };
         return {
-          source: 'server',
-          serverId: last.id,
-          summary: {
-            count: last.count,
-            at: Date.parse(last.createdAt),
-            rows: last.rows.map((row) => ({ count: row.count, gaps: row.gaps.length })),
+          server,
+          last: {
+            source: 'server',
+            serverId: last.id,
+            summary: {
+              count: last.count,
+              at: Date.parse(last.createdAt),
+              rows: last.rows.map((row) => ({ count: row.count, gaps: row.gaps.length })),
+            },
           },
         };
       }
@@ -61,12 +76,15 @@ export async function lastAuditOf(
   const mine = (await deps.queue.list()).find(
     (a) => a.status === 'sent' && a.storeId === q.storeId && a.aisle === q.aisle && a.id !== q.scanId,
   );
-  if (!mine) return undefined;
+  if (!mine) return { server };
   const scan = await deps.history.get(mine.id);
   const rows = scan?.result?.rows.map((row) => ({ count: row.count, gaps: row.gaps.length })) ?? [];
   return {
-    source: 'phone',
-    ...(mine.serverId ? { serverId: mine.serverId } : {}),
-    summary: { count: mine.serverCount ?? mine.localCount ?? 0, at: mine.sentAt ?? mine.createdAt, rows },
+    server,
+    last: {
+      source: 'phone',
+      ...(mine.serverId ? { serverId: mine.serverId } : {}),
+      summary: { count: mine.serverCount ?? mine.localCount ?? 0, at: mine.sentAt ?? mine.createdAt, rows },
+    },
   };
 }

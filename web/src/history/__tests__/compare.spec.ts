@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareShelves } from '../compare.ts';
+import { compareShelves, noEarlierAuditText } from '../compare.ts';
 
 describe('compareShelves', () => {
   const then = {
@@ -35,5 +35,18 @@ describe('compareShelves', () => {
     const c = compareShelves(then, now);
     expect(c.rowDeltas).toBeUndefined();
     expect(c.text).toBe('1 product now, 180 then (−179); 0 gaps now, 3 then (−3)');
+  });
+});
+
+describe('noEarlierAuditText', () => {
+  it('calls it the first audit only when the server was asked', () => {
+    expect(noEarlierAuditText('demo-store', 'E05', 'checked')).toBe(
+      'First audit of aisle E05 in demo-store: nothing to compare with yet.',
+    );
+    const offline = noEarlierAuditText('demo-store', 'E05', 'offline');
+    expect(offline).toBe(
+      'No earlier audit of aisle E05 in demo-store on this phone; the server was not checked (offline).',
+    );
+    expect(offline).not.toMatch(/first audit/i);
   });
 });
