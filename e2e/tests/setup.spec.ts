@@ -21,7 +21,9 @@ test('first run: the key is checked at once, the store comes from the key, then 
   const status = page.getByTestId('key-status');
   await key.fill('not-a-key');
   await key.press('Tab');
-  await expect(status).toHaveText('The API key was not accepted. Check it in Settings.');
+  await expect(status).toHaveText(
+    'The API key was not accepted. Check it with your manager and enter it again.',
+  );
   await snap(page, '00-setup-wrong-key');
   // A wrong key does not finish the setup.
   await page.getByRole('button', { name: 'Start scanning' }).click();

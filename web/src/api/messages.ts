@@ -111,6 +111,20 @@ export const CLIENT_MESSAGES: Record<string, Entry> = {
 };
 
 /**
+ * Where the key is typed (first-run setup, the Settings dialog) "Check it in Settings" points to the
+ * screen the person is on: there, a refused or missing key is said like this.
+ */
+const AT_THE_KEY: Record<string, string> = {
+  UNAUTHORIZED: 'The API key was not accepted. Check it with your manager and enter it again.',
+  NO_API_KEY: 'Enter the API key your manager gave you.',
+};
+
+/** The text of a key check's error, shown next to the key field. */
+export function keyFieldText(error: PlainError): string {
+  return AT_THE_KEY[error.code] ?? error.text;
+}
+
+/**
  * The plain-language form of an error code. `status` and `serverMessage` shape the fallback for codes
  * this build does not know.
  */

@@ -4,6 +4,7 @@
  * brings the server's upload limits, all kept for offline use.
  */
 import { checkKey, type KeyCheck, keyAllowsStore } from '../api/me.ts';
+import { keyFieldText } from '../api/messages.ts';
 import type { AppState } from '../app/app-state.ts';
 import type { EngineMode } from '../engine/policy.ts';
 import { byId, h } from './dom.ts';
@@ -17,7 +18,7 @@ function renderKeyStatus(el: HTMLElement, check: KeyCheck | 'checking' | undefin
   else if (check.ok) {
     const stores = check.info.stores.includes('*') ? 'every store' : check.info.stores.join(', ');
     el.textContent = `✓ Key “${check.info.keyName}” works, for ${check.info.stores.includes('*') ? stores : `${plural(check.info.stores.length, 'store')}: ${stores}`}.`;
-  } else el.textContent = check.error.text;
+  } else el.textContent = keyFieldText(check.error);
 }
 
 function fillStores(check: KeyCheck | undefined): void {

@@ -1,6 +1,6 @@
 import { ERROR_CATALOGUE } from '@shelfwatch/shared';
 import { describe, expect, it } from 'vitest';
-import { describeError, SERVER_MESSAGES } from '../messages.ts';
+import { CLIENT_MESSAGES, describeError, keyFieldText, SERVER_MESSAGES } from '../messages.ts';
 
 describe('describeError', () => {
   it('has a plain sentence for every code of the server catalogue', () => {
@@ -23,5 +23,13 @@ describe('describeError', () => {
       action: 'retake',
     });
     expect(describeError('SOMETHING_NEW', '', 503).action).toBe('wait');
+  });
+
+  it('next to the key field, never sends the person to Settings (they are there)', () => {
+    const codes = Object.keys({ ...SERVER_MESSAGES, ...CLIENT_MESSAGES });
+    for (const code of codes) expect(keyFieldText(describeError(code)), code).not.toMatch(/Settings/);
+    expect(keyFieldText(describeError('UNAUTHORIZED'))).toBe(
+      'The API key was not accepted. Check it with your manager and enter it again.',
+    );
   });
 });
