@@ -137,9 +137,15 @@ export function renderResult(result: StoredResult, handlers: ResultViewHandlers)
     m.querySelector('.line')?.setAttribute('fill-opacity', '0.2');
     focus.append(m);
     handlers.onFocus(box);
-    // The list is below the photo on a phone: bring the photo into view to show the highlight.
-    const viewer = byId('viewer');
-    if (viewer.getBoundingClientRect().top < 0) viewer.scrollIntoView({ block: 'start' });
+    // The list is below the photo on a phone: bring the photo into view to show the highlight, the
+    // picked item staying above the sticky "New photo / Audit this shelf" bar.
+    const bar = item.closest('.step')?.querySelector<HTMLElement>('.sticky-actions');
+    const by = pickScroll(
+      byId('viewer').getBoundingClientRect().top,
+      item.getBoundingClientRect().bottom,
+      innerHeight - (bar?.offsetHeight ?? 0) - 8,
+    );
+    if (by) scrollBy(0, by);
   };
   const pick = (label: string, box: BoxXyxy, data: Record<string, string>) => {
     const b = h('button', { type: 'button', 'aria-pressed': 'false', ...data }, label);
@@ -169,6 +175,15 @@ export function renderResult(result: StoredResult, handlers: ResultViewHandlers)
     ),
   );
   if (!gaps.length) byId('gaps').replaceChildren(h('li', { class: 'meta' }, 'No empty gaps found.'));
+}
+
+/**
+ * How far to scroll the page (CSS px, down when positive) for a picked row or gap: up to the photo's
+ * top (`photoTop`, from the top of the window), but never so far that the item's bottom passes
+ * `bottom` (where the sticky bar starts); an item already below it comes up to it.
+ */
+export function pickScroll(photoTop: number, itemBottom: number, bottom: number): number {
+  return Math.max(Math.min(photoTop, 0), itemBottom - bottom);
 }
 
 /** Keeps the row numbers readable (12 CSS px) whatever the zoom: `pxPerCss` image px per CSS px. */
