@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { HistoryPoint } from '@shelfwatch/shared';
+import { timeRange } from './model.ts';
 
 function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
@@ -46,7 +47,10 @@ export function historyChart(target: HTMLElement, points: readonly HistoryPoint[
           points: { show: points.length < 120, size: 5 },
         },
       ],
-      scales: { x: { time: true }, gaps: { range: (_u, _min, max) => [0, Math.max(4, max)] } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => timeRange(min, max) },
+        gaps: { range: (_u, _min, max) => [0, Math.max(4, max)] },
+      },
       axes: [
         axis,
         { ...axis, label: 'Products' },

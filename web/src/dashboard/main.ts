@@ -12,9 +12,22 @@ import type uPlot from 'uplot';
 import { checkKey } from '../api/me.ts';
 import { loadSettings } from '../settings.ts';
 import { openShelfWatchDb } from '../storage/db.ts';
+import { plural } from '../ui/format.ts';
 import { type AuditDetail, type Box, DashboardApi, DashboardError, historyPath, summaryPath } from './api.ts';
 import { historyChart, sparkline } from './charts.ts';
-import { compareRows, dayRange, defaultDays, gapCount, perDay, perRow, signed, when } from './model.ts';
+import {
+  aisleNote,
+  auditOption,
+  compareNote,
+  compareRows,
+  dayRange,
+  defaultDays,
+  gapCount,
+  perDay,
+  perRow,
+  signed,
+  when,
+} from './model.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const main = $<HTMLElement>('main');
@@ -34,6 +47,7 @@ const compareForm = $<HTMLFormElement>('compare-form');
 const compareA = $<HTMLSelectElement>('compare-a');
 const compareB = $<HTMLSelectElement>('compare-b');
 const compareEl = $<HTMLDivElement>('compare');
+const compareNoteEl = $<HTMLParagraphElement>('compare-note');
 
 type State = 'loading' | 'no-key' | 'error' | 'empty' | 'ready';
 
@@ -82,8 +96,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, classN
   return node;
 }
 
-const gaps = (n: number) => `${n} gap${n === 1 ? '' : 's'}`;
-
 function currentStore(): string {
   return (storeAny.hidden ? storeSelect.value : storeAny.value).trim();
 }
@@ -130,7 +142,7 @@ async function showSummary() {
     );
     return;
   }
-  const line = `Store ${storeId}: ${view.summary.aisles.length} aisles audited from ${sinceInput.value} to ${untilInput.value}.`;
+  const line = `Store ${storeId}: ${plural(view.summary.aisles.length, 'aisle')} audited from ${sinceInput.value} to ${untilInput.value}.`;
   $<HTMLParagraphElement>('summary-line').textContent = line;
   setState('ready', line);
   const keep = view.summary.aisles.find((a) => a.aisle === view.aisle)?.aisle;
@@ -217,7 +229,7 @@ async function showAisle(aisle: string, focus: boolean) {
   view.history = history;
   if (focus) title.focus();
   renderHistory(view.history);
-  status.textContent = `Aisle ${aisle}: ${view.history.points.length} audits.`;
+  status.textContent = `Aisle ${aisle}: ${plural(view.history.points.length, 'audit')}.`;
   if (view.history.points.length >= 2) await showCompare();
   else compareEl.hidden = true;
 }
@@ -226,12 +238,7 @@ function renderHistory(h: AisleHistory) {
   view.chart?.destroy();
   chartEl.replaceChildren();
   view.chart = historyChart(chartEl, h.points);
-  const first = h.points[0];
-  const last = h.points[h.points.length - 1];
-  $<HTMLParagraphElement>('aisle-note').textContent =
-    first && last
-      ? `${h.points.length} audits from ${when(first.createdAt)} to ${when(last.createdAt)}${h.truncated ? ' (the newest 1,000; choose a shorter range for the older ones)' : ''}.`
-      : 'No audits of this aisle in the range.';
+  $<HTMLParagraphElement>('aisle-note').textContent = aisleNote(h.points, h.truncated);
   pointsBody.replaceChildren(
     ...[...h.points].reverse().map((p) => {
       const tr = el('tr');
@@ -245,8 +252,9 @@ function renderHistory(h: AisleHistory) {
       return tr;
     }),
   );
+  const years = new Set(h.points.map((p) => new Date(p.createdAt).getFullYear()));
   const option = (p: HistoryPoint) => {
-    const o = el('option', `${when(p.createdAt)} — ${p.count} products, ${gaps(p.gaps)}`);
+    const o = el('option', auditOption(p, years.size > 1));
     o.value = p.auditId;
     return o;
   };
@@ -254,6 +262,9 @@ function renderHistory(h: AisleHistory) {
   compareA.replaceChildren(...newestFirst.map(option));
   compareB.replaceChildren(...newestFirst.map(option));
   compareForm.hidden = h.points.length < 2;
+  const note = compareNote(h.points.length);
+  compareNoteEl.hidden = !note;
+  compareNoteEl.textContent = note ?? '';
   if (h.points.length >= 2) {
     compareB.value = newestFirst[0]!.auditId;
     compareA.value = newestFirst[1]!.auditId;
@@ -296,7 +307,7 @@ function drawAudit(figure: HTMLElement, label: string, audit: AuditDetail, photo
   wrap.dataset.photo = photo ? 'kept' : 'none';
   const caption = el(
     'figcaption',
-    `${label}: ${when(audit.createdAt)} — ${audit.count} products, ${gaps(gapCount(audit))}${photo ? '' : ' (photo not kept: boxes only)'}`,
+    `${label}: ${when(audit.createdAt)} — ${plural(audit.count, 'product')}, ${plural(gapCount(audit), 'gap')}${photo ? '' : ' (photo not kept: boxes only)'}`,
   );
   figure.append(wrap, caption);
 }

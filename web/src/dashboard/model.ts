@@ -1,4 +1,6 @@
 /** The dashboard's pure parts: date range of the form, numbers as people read them, the compare table. */
+import type { HistoryPoint } from '@shelfwatch/shared';
+import { plural } from '../ui/format.ts';
 import type { AuditDetail } from './api.ts';
 
 /** The server's longest range (MAX_RANGE_DAYS in server/src/schemas/dashboard.ts). */
@@ -63,6 +65,44 @@ export function signed(n: number): string {
 
 export function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The aisle chart's note: how many audits, over which span. */
+export function aisleNote(points: readonly Pick<HistoryPoint, 'createdAt'>[], truncated: boolean): string {
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (!first || !last) return 'No audits of this aisle in the range.';
+  const span =
+    first === last
+      ? `on ${when(first.createdAt)}`
+      : `from ${when(first.createdAt)} to ${when(last.createdAt)}`;
+  return `${plural(points.length, 'audit')} ${span}${truncated ? ' (the newest 1,000; choose a shorter range for the older ones)' : ''}.`;
+}
+
+/**
+ * An audit in the compare pickers, short enough for a phone's select: day and time (the year only
+ * when the audits span more than one), products and gaps, e.g. "Dec 3, 2:22 PM · 212 products, 3 gaps".
+ */
+export function auditOption(p: Pick<HistoryPoint, 'createdAt' | 'count' | 'gaps'>, withYear = false): string {
+  const at = new Date(p.createdAt).toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    ...(withYear ? { year: 'numeric' } : {}),
+  });
+  return `${at} · ${plural(p.count, 'product')}, ${plural(p.gaps, 'gap')}`;
+}
+
+/** Under "Compare two audits" when the aisle has fewer than two in the range (else undefined). */
+export function compareNote(audits: number): string | undefined {
+  if (audits >= 2) return undefined;
+  return `Comparing needs two audits of this aisle; the range has ${audits === 0 ? 'none' : 'one'}. Choose an earlier From date, or audit the aisle again.`;
+}
+
+/** The chart's time range (epoch s): the audits' span, or a day either side of a single audit. */
+export function timeRange(min: number, max: number): [number, number] {
+  return min === max ? [min - 86_400, max + 86_400] : [min, max];
 }
 
 export interface CompareRow {

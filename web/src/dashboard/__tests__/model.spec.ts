@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { compareRows, dayRange, defaultDays, gapCount, perDay, perRow, signed } from '../model.ts';
+import {
+  aisleNote,
+  auditOption,
+  compareNote,
+  compareRows,
+  dayRange,
+  defaultDays,
+  gapCount,
+  perDay,
+  perRow,
+  signed,
+  timeRange,
+  when,
+} from '../model.ts';
 
 const row = (count: number, gaps: number) => ({
   box: [0, 0, 1, 1] as [number, number, number, number],
@@ -53,5 +66,38 @@ describe('dashboard model', () => {
       { row: 3, countA: null, countB: 3, gapsA: null, gapsB: 1, delta: null },
     ]);
     expect([gapCount(a), gapCount(b), gapCount({ rows: [] })]).toEqual([1, 3, 0]);
+  });
+
+  it('counts audits in words: "1 audit", not "1 audits"', () => {
+    const one = new Date(2026, 11, 3, 14, 22).toISOString();
+    const two = new Date(2026, 11, 4, 9, 5).toISOString();
+    expect(aisleNote([{ createdAt: one }], false)).toBe(`1 audit on ${when(one)}.`);
+    expect(aisleNote([{ createdAt: one }, { createdAt: two }], false)).toBe(
+      `2 audits from ${when(one)} to ${when(two)}.`,
+    );
+    expect(aisleNote([], false)).toBe('No audits of this aisle in the range.');
+  });
+
+  it('labels the compare pickers short, with the time and the counts', () => {
+    const at = (h: number, m: number) => new Date(2026, 11, 3, h, m).toISOString();
+    const morning = auditOption({ createdAt: at(9, 5), count: 212, gaps: 1 });
+    const afternoon = auditOption({ createdAt: at(14, 22), count: 1, gaps: 3 });
+    expect(morning).toMatch(/ · 212 products, 1 gap$/);
+    expect(afternoon).toMatch(/:22.* · 1 product, 3 gaps$/);
+    expect(morning.split(' · ')[0]).not.toBe(afternoon.split(' · ')[0]); // same day, told apart
+    expect(morning).not.toMatch(/2026/);
+    expect(auditOption({ createdAt: at(9, 5), count: 212, gaps: 1 }, true)).toMatch(/2026/);
+    expect(morning.length).toBeLessThanOrEqual(40);
+  });
+
+  it('says why there is nothing to compare with fewer than two audits', () => {
+    expect(compareNote(1)).toMatch(/needs two audits of this aisle/);
+    expect(compareNote(0)).toMatch(/needs two audits/);
+    expect(compareNote(2)).toBeUndefined();
+  });
+
+  it("pads a single audit's time axis to a day either side", () => {
+    expect(timeRange(1_800_000_000, 1_800_000_000)).toEqual([1_799_913_600, 1_800_086_400]);
+    expect(timeRange(100, 200)).toEqual([100, 200]);
   });
 });
