@@ -25,11 +25,9 @@ function palette() {
 export function historyChart(target: HTMLElement, points: readonly HistoryPoint[]): uPlot {
   const c = palette();
   const axis = { stroke: c.fg, grid: { stroke: c.line, width: 1 }, ticks: { stroke: c.line, width: 1 } };
-  const data: uPlot.AlignedData = [
-    points.map((p) => Date.parse(p.createdAt) / 1000),
-    points.map((p) => p.count),
-    points.map((p) => p.gaps),
-  ];
+  const times = points.map((p) => Date.parse(p.createdAt) / 1000);
+  const data: uPlot.AlignedData = [times, points.map((p) => p.count), points.map((p) => p.gaps)];
+  const single = timeRange(times);
   const width = Math.max(280, target.clientWidth);
   const plot = new uPlot(
     {
@@ -48,7 +46,7 @@ export function historyChart(target: HTMLElement, points: readonly HistoryPoint[
         },
       ],
       scales: {
-        x: { time: true, range: (_u, min, max) => timeRange(min, max) },
+        x: { time: true, range: (_u, min, max) => single ?? [min, max] },
         gaps: { range: (_u, _min, max) => [0, Math.max(4, max)] },
       },
       axes: [

@@ -100,9 +100,14 @@ export function compareNote(audits: number): string | undefined {
   return `Comparing needs two audits of this aisle; the range has ${audits === 0 ? 'none' : 'one'}. Choose an earlier From date, or audit the aisle again.`;
 }
 
-/** The chart's time range (epoch s): the audits' span, or a day either side of a single audit. */
-export function timeRange(min: number, max: number): [number, number] {
-  return min === max ? [min - 86_400, max + 86_400] : [min, max];
+/**
+ * The chart's time range (epoch s) when its audits are all at one time: a day either side (uPlot pads a
+ * single time by 1,000 days, a three-year axis). Undefined otherwise (uPlot's own span).
+ */
+export function timeRange(times: readonly number[]): [number, number] | undefined {
+  const first = times[0];
+  if (first === undefined || first !== times[times.length - 1]) return undefined;
+  return [first - 86_400, first + 86_400];
 }
 
 export interface CompareRow {

@@ -97,7 +97,9 @@ describe('dashboard model', () => {
   });
 
   it("pads a single audit's time axis to a day either side", () => {
-    expect(timeRange(1_800_000_000, 1_800_000_000)).toEqual([1_799_913_600, 1_800_086_400]);
-    expect(timeRange(100, 200)).toEqual([100, 200]);
+    expect(timeRange([1_800_000_000])).toEqual([1_799_913_600, 1_800_086_400]);
+    expect(timeRange([1_800_000_000, 1_800_000_000])).toEqual([1_799_913_600, 1_800_086_400]);
+    expect(timeRange([100, 200])).toBeUndefined();
+    expect(timeRange([])).toBeUndefined();
   });
 });
