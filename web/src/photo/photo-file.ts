@@ -33,14 +33,38 @@ const PNG_IEND = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
 /** Bytes of a file from `at`, at most `length` (fewer at its end). */
 type Read = (at: number, length: number) => Promise<Uint8Array>;
 
+/** Zero padding after a file's last byte that is skipped looking for its end (a photo had 156 KB). */
+export const MAX_TRAILING_ZEROS = 1024 * 1024;
+
 /**
- * Reads what it needs of a Blob and checks it: the first 32 bytes, the last 4 KB and, for a JPEG, each
- * segment header up to the frame header (phones write a megabyte of metadata before it).
+ * The last 4 KB of a file before its trailing zeros (up to {@link MAX_TRAILING_ZEROS} of them, read
+ * back 64 KB at a time): where a JPEG's end marker or a PNG's IEND is.
+ */
+async function lastBytes(read: Read, size: number): Promise<Uint8Array> {
+  let end = size;
+  for (let at = size; at > 0 && size - at < MAX_TRAILING_ZEROS; ) {
+    const from = Math.max(0, at - 65_536);
+    const chunk = await read(from, at - from);
+    let k = chunk.length;
+    while (k > 0 && chunk[k - 1] === 0) k--;
+    if (k > 0) {
+      end = from + k;
+      break;
+    }
+    at = from;
+  }
+  return read(Math.max(0, end - 4096), Math.min(end, 4096));
+}
+
+/**
+ * Reads what it needs of a Blob and checks it: the first 32 bytes, the last 4 KB before any zero
+ * padding and, for a JPEG, each segment header up to the frame header (phones write a megabyte of
+ * metadata before it).
  */
 export async function checkPhotoFile(file: Blob): Promise<PhotoFileCheck> {
   const read: Read = async (at, length) => new Uint8Array(await file.slice(at, at + length).arrayBuffer());
   const head = await read(0, 32);
-  const tail = await read(Math.max(0, file.size - 4096), 4096);
+  const tail = await lastBytes(read, file.size);
   if (startsWith(head, [0xff, 0xd8, 0xff])) return checkJpeg(read, tail, file.size);
   if (startsWith(head, PNG_SIG)) return checkPng(head, tail);
   if (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8)) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitToPixels, needsDownscale } from '../limits.ts';
-import { checkPhotoFile, MAX_JPEG_SEGMENTS } from '../photo-file.ts';
+import { checkPhotoFile, MAX_JPEG_SEGMENTS, MAX_TRAILING_ZEROS } from '../photo-file.ts';
 
 const u16 = (v: number) => [(v >> 8) & 255, v & 255];
 const u32 = (v: number) => [(v >>> 24) & 255, (v >> 16) & 255, (v >> 8) & 255, v & 255];
@@ -89,6 +89,20 @@ describe('checkPhotoFile', () => {
   it('finds the frame header after a megabyte of APP segments (Moto G4 photos)', async () => {
     const r = await check(jpeg(4160, 2340, 6, true, 1_040_000));
     expect(r).toMatchObject({ ok: true, info: { width: 4160, height: 2340, orientation: 6 } });
+  });
+
+  it('finds the end marker before zero padding (a real photo had 156 KB), within MAX_TRAILING_ZEROS', async () => {
+    const padded = (zeros: number) => {
+      const j = jpeg(4000, 3000);
+      const out = new Uint8Array(j.length + zeros);
+      out.set(j);
+      return out;
+    };
+    expect(await check(padded(156 * 1024))).toMatchObject({ ok: true, info: { width: 4000, height: 3000 } });
+    expect(await check(padded(MAX_TRAILING_ZEROS + 70_000))).toMatchObject({
+      ok: false,
+      code: 'TRUNCATED_IMAGE',
+    });
   });
 
   it('refuses a JPEG whose headers run past its end or never reach a frame header', async () => {
