@@ -176,10 +176,10 @@ test('aisles by gap rate, the chart of an aisle, compare two audits with photos,
   await expect(compare).toHaveAttribute('data-count-delta', String(after.count - before.count));
   const gapsOf = (a: { rows: { gaps: unknown[] }[] }) => a.rows.reduce((s, r) => s + r.gaps.length, 0);
   await expect(page.getByTestId('compare-summary')).toContainText(
-    `${after.count} products now, ${before.count} then`,
+    `${after.count} product${after.count === 1 ? '' : 's'} now, ${before.count} then`,
   );
   await expect(page.getByTestId('compare-summary')).toContainText(
-    `${gapsOf(after)} gaps now, ${gapsOf(before)} then`,
+    `${gapsOf(after)} gap${gapsOf(after) === 1 ? '' : 's'} now, ${gapsOf(before)} then`,
   );
   const photos = page.locator('.compare-photos .photo');
   await expect(photos).toHaveCount(2);

@@ -2,7 +2,9 @@ import { existsSync, realpathSync } from 'node:fs';
 import { basename, extname, join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { StoreId } from '../schemas/audits.js';
 
 /** MIME types `send` may not know or may get wrong for the PWA's assets. */
 const MIME: Record<string, string> = {
@@ -22,6 +24,12 @@ const NO_CACHE = new Set([
   'registerSW.js',
   'manifest.webmanifest',
 ]);
+
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
+const DashboardPageQuery = Type.Object(
+  { store: Type.Optional(StoreId), from: Type.Optional(Day), to: Type.Optional(Day) },
+  { additionalProperties: false },
+);
 
 /**
  * The PWA build at `/` (when WEB_ROOT exists): hashed assets cached for a year, the shell and
@@ -64,6 +72,9 @@ export default async function webRoutes(fastify: FastifyInstance) {
       } else res.header('cache-control', 'public, max-age=3600');
     },
   });
-  // The store dashboard: the build's second page, at a path without `.html`.
-  app.get('/dashboard', { schema: { hide: true } }, (_request, reply) => reply.sendFile('dashboard.html'));
+  // The store dashboard: the build's second page, at a path without `.html`. Its address carries the
+  // form the page restores (`?store=…&from=…&to=…`, as the page writes it); anything else is refused.
+  app.get('/dashboard', { schema: { hide: true, querystring: DashboardPageQuery } }, (_request, reply) =>
+    reply.sendFile('dashboard.html'),
+  );
 }

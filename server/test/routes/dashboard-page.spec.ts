@@ -50,6 +50,23 @@ describe('the /dashboard page', () => {
     expect(index.body).toContain('<title>ShelfWatch</title>');
   });
 
+  it('takes the form the page writes to its address, and refuses any other query', async () => {
+    const ok = await request(`${base}/dashboard?store=store-1&from=2026-03-01&to=2026-03-06`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('store dashboard');
+    for (const query of [
+      '?utm_source=mail',
+      '?store=a%20b',
+      '?from=yesterday',
+      '?store=s&store=t',
+      '?from=%ZZ',
+    ]) {
+      const res = await request(`${base}/dashboard${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.json().error.code, query).toMatch(/^(VALIDATION_FAILED|INVALID_REQUEST)$/);
+    }
+  });
+
   it('a build without the page answers 404, not the scanner', async () => {
     rmSync(join(webRoot, 'dashboard.html'));
     const res = await request(`${base}/dashboard`);

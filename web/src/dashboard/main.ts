@@ -10,9 +10,10 @@ import '../styles.css';
 import './dashboard.css';
 import type uPlot from 'uplot';
 import { checkKey } from '../api/me.ts';
+import { compareShelves } from '../history/compare.ts';
 import { loadSettings } from '../settings.ts';
 import { openShelfWatchDb } from '../storage/db.ts';
-import { plural } from '../ui/format.ts';
+import { plural, signed } from '../ui/format.ts';
 import { type AuditDetail, type Box, DashboardApi, DashboardError, historyPath, summaryPath } from './api.ts';
 import { historyChart, sparkline } from './charts.ts';
 import {
@@ -25,7 +26,6 @@ import {
   gapCount,
   perDay,
   perRow,
-  signed,
   when,
 } from './model.ts';
 
@@ -365,12 +365,17 @@ async function showCompare() {
       return tr;
     }),
   );
-  const dCount = b.count - a.count;
-  const dGaps = gapCount(b) - gapCount(a);
-  const summary = $<HTMLParagraphElement>('compare-summary');
-  summary.textContent = `${b.count} products now, ${a.count} then (${signed(dCount)}); ${gapCount(b)} gaps now, ${gapCount(a)} then (${signed(dGaps)}).${dGaps < 0 ? ' The re-scan shows fewer gaps.' : dGaps > 0 ? ' More gaps than before.' : ''}`;
-  compareEl.dataset.countDelta = String(dCount);
-  compareEl.dataset.gapDelta = String(dGaps);
+  const summaryOf = (x: AuditDetail) => ({
+    count: x.count,
+    rows: x.rows.map((r) => ({ count: r.count, gaps: r.gaps.length })),
+    at: Date.parse(x.createdAt),
+  });
+  const c = compareShelves(summaryOf(a), summaryOf(b));
+  const trend =
+    c.gapsDelta < 0 ? ' The re-scan shows fewer gaps.' : c.gapsDelta > 0 ? ' More gaps than before.' : '';
+  $<HTMLParagraphElement>('compare-summary').textContent = `${c.text}.${trend}`;
+  compareEl.dataset.countDelta = String(c.countDelta);
+  compareEl.dataset.gapDelta = String(c.gapsDelta);
   compareEl.hidden = false;
   status.textContent = `Compared two audits of aisle ${view.aisle}.`;
 }

@@ -9,7 +9,6 @@ import {
   gapCount,
   perDay,
   perRow,
-  signed,
   timeRange,
   when,
 } from '../model.ts';
@@ -54,7 +53,6 @@ describe('dashboard model', () => {
       '−0.5/day',
       '±0.0/day',
     ]);
-    expect([signed(3), signed(-2), signed(0)]).toEqual(['+3', '−2', '0']);
   });
 
   it('compares two audits row by row, a row only one of them has with nulls', () => {
