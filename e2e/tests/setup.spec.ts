@@ -64,8 +64,20 @@ test('first run: the key is checked at once, the store comes from the key, then 
 test('first run: the detector download shows % and MB of model + WASM, then "Ready offline"', async ({
   page,
 }) => {
-  // Every text the download shows, as it changes.
+  // Every text the download shows, as it changes, and every layout shift not caused by input.
   await page.addInitScript(() => {
+    const shifts: { value: number; nodes: string[] }[] = [];
+    (window as unknown as { __shifts: typeof shifts }).__shifts = shifts;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as {
+        value: number;
+        hadRecentInput: boolean;
+        sources: { node?: Node }[];
+      }[]) {
+        if (!e.hadRecentInput)
+          shifts.push({ value: e.value, nodes: e.sources.map((s) => (s.node as Element)?.id ?? '') });
+      }
+    }).observe({ type: 'layout-shift', buffered: true });
     const seen: string[] = [];
     (window as unknown as { __download: string[] }).__download = seen;
     new MutationObserver(() => {
@@ -79,6 +91,13 @@ test('first run: the detector download shows % and MB of model + WASM, then "Rea
   await expect(page.locator('#setup-download')).toHaveText('The detector is on this phone.');
   await expect(page.getByTestId('offline-ready')).toBeVisible();
   await expect(page.getByTestId('download')).toBeHidden();
+  // The status line changing (engine, "Ready offline") does not move the page: the pill once wrapped
+  // the status below the title and pushed everything down (Lighthouse: layout shift 0.16).
+  const shifts = await page.evaluate(
+    () => (window as unknown as { __shifts: { value: number; nodes: string[] }[] }).__shifts,
+  );
+  const cls = shifts.reduce((sum, s) => sum + s.value, 0);
+  expect(cls, JSON.stringify(shifts)).toBeLessThan(0.02);
   const seen = await page.evaluate(() => (window as unknown as { __download: string[] }).__download);
   const progress = seen
     .map((t) => /: (\d+) % \((\d+\.\d) of (\d+\.\d) MB\)$/.exec(t))
