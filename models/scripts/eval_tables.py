@@ -15,13 +15,22 @@ for name, r in rep["models"].items():
         if g["iou"] == iou_sel and g["conf"] in conf_sel:
             print(f"| {name} | {g['conf']} | {g['iou']} | {g['ap50']:.3f} | {g['ap5095']:.3f} | {g['precision']:.3f} | {g['recall']:.3f} | {g['countMae']:.1f} | {g['countMape']:.1f} |")
 print("\nReal photos: hand-counted rows (count = detections centred in the row) and the row proxy:\n")
-print("| model | conf | IoU | rows MAPE | rows within 10 % | row coverage | straddle | nested | median count | min-max |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| model | conf | IoU | rows MAPE | 95 % interval | rows within 10 % | row coverage | straddle | nested | median count | min-max |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for name, r in rep["models"].items():
     for g in r.get("real", {}).get("grid", []):
         if g["conf"] in conf_sel and g["iou"] == iou_sel:
-            hand = f"{g['handMape']:.1f} % | {100 * g['handWithin10']:.1f} %" if "handMape" in g else "- | -"
+            ci = g.get("handMapeInterval")
+            ci = f"{ci[0]:.1f}-{ci[1]:.1f} %" if ci else "-"
+            hand = f"{g['handMape']:.1f} % | {ci} | {100 * g['handWithin10']:.1f} %" if "handMape" in g else "- | - | -"
             print(f"| {name} | {g['conf']} | {g['iou']} | {hand} | {g['rowCoverage']:.3f} | {100 * g['straddleRate']:.2f} % | {100 * g['nestedRate']:.2f} % | {g['medianCount']} | {g['minCount']}-{g['maxCount']} |")
+paired = [p for p in rep.get("paired", []) if p["conf"] in conf_sel and p["iou"] == iou_sel]
+if paired:
+    print("\nPaired on the same hand-counted rows (mean of per-row error differences; negative: closer than the first model):\n")
+    print("| model | against | conf | IoU | rows MAPE difference | 95 % interval |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for p in paired:
+        print(f"| {p['model']} | {p['against']} | {p['conf']} | {p['iou']} | {p['delta']:+.1f} points | {p['lo']:+.1f} to {p['hi']:+.1f} |")
 print("\nLatency:\n")
 print("| model | 1 thread ms | 2 threads ms |")
 print("| --- | --- | --- |")

@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 import {
   analyzeShelfWithMembers,
   type BoxXyxy,
+  bootstrapMeanInterval,
+  countErrors,
   DEFAULT_CONF,
   DEFAULT_IOU,
   DEFAULT_MAX_DETECTIONS,
@@ -67,6 +69,48 @@ async function drawDetections(image: string, boxes: BoxXyxy[], rows: BoxXyxy[], 
     .png()
     .toBuffer();
   await sharp(drawn).resize({ width: 1280, withoutEnlargement: true }).png().toFile(out);
+}
+
+interface ModelReport {
+  real?: { grid: { conf: number; iou: number; handErrors: number[] }[] };
+}
+
+/**
+ * Each model against the first on the same hand-counted rows, at each threshold both were run at:
+ * the mean of the per-row differences of their errors (negative: the model counts closer than the
+ * first) and its 95 % bootstrap interval. An interval that holds 0 cannot tell the two apart.
+ */
+function pairedComparisons(models: Record<string, ModelReport>) {
+  const [first, ...others] = Object.entries(models);
+  const out: {
+    model: string;
+    against: string;
+    conf: number;
+    iou: number;
+    delta: number;
+    lo: number;
+    hi: number;
+  }[] = [];
+  for (const [name, m] of others) {
+    for (const g of m.real?.grid ?? []) {
+      const base = first![1].real?.grid.find((b) => b.conf === g.conf && b.iou === g.iou);
+      if (!base || base.handErrors.length === 0 || base.handErrors.length !== g.handErrors.length) continue;
+      const ci = bootstrapMeanInterval(g.handErrors.map((e, k) => e - base.handErrors[k]!));
+      out.push({
+        model: name,
+        against: first![0],
+        conf: g.conf,
+        iou: g.iou,
+        delta: ci.mean,
+        lo: ci.lo,
+        hi: ci.hi,
+      });
+      console.log(
+        `[${name}] vs ${first![0]} at conf ${g.conf}, IoU ${g.iou}: rows MAPE ${ci.mean >= 0 ? '+' : ''}${ci.mean.toFixed(1)} points (95 % interval ${ci.lo.toFixed(1)} to ${ci.hi.toFixed(1)})`,
+      );
+    }
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -147,17 +191,20 @@ async function main(): Promise<void> {
             };
           });
           const rows = evaluateRows(evalPhotos);
-          const within10 = (key: 'detector' | 'rows') =>
-            rows.counted.filter((c) => Math.abs(c[key] - c.count) <= 0.1 * c.count).length /
+          const within10 =
+            rows.counted.filter((c) => Math.abs(c.detector - c.count) <= 0.1 * c.count).length /
             rows.counted.length;
+          const errors = countErrors(rows.counted);
+          const ci = errors.length ? bootstrapMeanInterval(errors) : undefined;
           grid.push({
             conf,
             iou,
             handRows: rows.counted.length,
             handMape: rows.detectorCountMape,
-            handWithin10: within10('detector'),
-            handRowsMape: rows.rowsCountMape,
-            handRowsWithin10: within10('rows'),
+            handMapeInterval: ci ? [ci.lo, ci.hi] : undefined,
+            /** Per hand-counted row (row-counts.json order), |detections - hand count| / hand count in %. */
+            handErrors: errors,
+            handWithin10: within10,
             rowCoverage: pr.rowCoverage,
             straddleRate: pr.straddleRate,
             nestedRate: pr.nestedRate,
@@ -229,6 +276,7 @@ async function main(): Promise<void> {
     console.log(`[${name}] latency`, JSON.stringify(lat));
     (report.models as Record<string, unknown>)[name] = r;
   }
+  report.paired = pairedComparisons(report.models as Record<string, ModelReport>);
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(report, null, 1)}\n`);
   console.log('wrote', values.out);

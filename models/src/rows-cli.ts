@@ -21,11 +21,14 @@ import { decodeUpright, resolveModelPath } from '@shelfwatch/server/inference';
 import {
   analyzeShelfWithMembers,
   type BoxXyxy,
+  bootstrapMeanInterval,
+  countErrors,
   DEFAULT_CONF,
   DEFAULT_IOU,
   DEFAULT_MAX_DETECTIONS,
   evaluateRows,
   type RowEvalPhoto,
+  type RowEvaluation,
 } from '@shelfwatch/shared';
 import { Detector } from './detector.js';
 import { listPhotos, readRowLabels } from './real-proxy.js';
@@ -53,6 +56,20 @@ interface CachedPhoto {
   height: number;
   /** `[x1, y1, x2, y2, score]`, highest score first. */
   detections: [number, number, number, number, number][];
+}
+
+/**
+ * 95 % bootstrap intervals over the hand-counted rows: of the detector's MAPE, and of what reading
+ * the count off the detected row (within the labelled span) adds to it, paired row by row (the
+ * target is that the rows add nothing: an interval holding 0).
+ */
+function handIntervals(counted: RowEvaluation['counted']): string {
+  const det = countErrors(counted, 'detector');
+  const span = countErrors(counted, 'rowsInSpan');
+  const d = bootstrapMeanInterval(det);
+  const add = bootstrapMeanInterval(span.map((e, k) => e - det[k]!));
+  const f = (v: number) => v.toFixed(1);
+  return `  95 % intervals: detector MAPE ${f(d.lo)}-${f(d.hi)} %; the rows within the span add ${f(add.mean)} points (${f(add.lo)} to ${f(add.hi)})`;
 }
 
 async function shippedModel(): Promise<string> {
@@ -146,6 +163,7 @@ async function main(): Promise<void> {
     `split rows  ${pct(e.splitRate)} (${e.splitRows} of ${e.judgedLabelledRows} judged labelled rows; ${e.splitSideBySide} cut along the shelf, ${e.splitRows - e.splitSideBySide} into layers)`,
     `stray rows  ${pct(e.strayRate)} (${e.strayRows} of ${e.detectedRows} detected rows)`,
     `hand-counted rows (${e.counted.length}): detector MAPE ${e.detectorCountMape.toFixed(1)} % (${pct(within10('detector'))} within 10 %), rows MAPE ${e.rowsCountMape.toFixed(1)} % (${pct(within10('rows'))} within 10 %), rows within the labelled span MAPE ${e.rowsInSpanCountMape.toFixed(1)} % (${pct(within10('rowsInSpan'))} within 10 %)`,
+    ...(e.counted.length ? [handIntervals(e.counted)] : []),
     `analyzeShelf per photo: median ${times[times.length >> 1]!.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms`,
   ];
   console.log(lines.join('\n'));

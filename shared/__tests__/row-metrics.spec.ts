@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type BoxXyxy, evaluateRows, labelledRowOf } from '../src/index.js';
+import {
+  type BoxXyxy,
+  bootstrapMeanInterval,
+  countErrors,
+  evaluateRows,
+  labelledRowOf,
+} from '../src/index.js';
 
 /** `n` products 10 px wide centred at y = cy, from x = x0. */
 const strip = (n: number, cy: number, x0 = 0): BoxXyxy[] =>
@@ -115,5 +121,61 @@ describe('evaluateRows', () => {
       evaluateRows([{ boxes: [], rowOf: [], labelled: shelves, counted: [{ row: 2, count: 1 }] }]),
     ).toThrow(/counted row must be < 2, got 2/);
     expect(() => evaluateRows('x' as never)).toThrow(TypeError);
+  });
+});
+
+describe('bootstrapMeanInterval', () => {
+  it('brackets the mean, narrows with more rows, and repeats for a seed', () => {
+    // 32 errors like the hand-counted rows: mostly small, a few large.
+    const few = Array.from({ length: 32 }, (_, i) => (i % 8 === 0 ? 60 : (i * 7) % 20));
+    const mean = few.reduce((a, b) => a + b, 0) / few.length;
+    const a = bootstrapMeanInterval(few);
+    expect(a.mean).toBeCloseTo(mean, 12);
+    expect(a.lo).toBeLessThan(mean);
+    expect(a.hi).toBeGreaterThan(mean);
+    expect(bootstrapMeanInterval(few)).toEqual(a);
+    expect(bootstrapMeanInterval(few, { seed: 2 })).not.toEqual(a);
+    // Four times the rows (the same mix): about half as wide (1/sqrt(4)).
+    const many = bootstrapMeanInterval([...few, ...few, ...few, ...few]);
+    const ratio = (many.hi - many.lo) / (a.hi - a.lo);
+    expect(ratio).toBeGreaterThan(0.35);
+    expect(ratio).toBeLessThan(0.65);
+    // A wider level, a wider interval; constant values, no width at all.
+    const wide = bootstrapMeanInterval(few, { level: 0.99 });
+    expect(wide.lo).toBeLessThan(a.lo);
+    expect(wide.hi).toBeGreaterThan(a.hi);
+    expect(bootstrapMeanInterval([5, 5, 5])).toEqual({ mean: 5, lo: 5, hi: 5 });
+  });
+
+  it('as a paired comparison: a constant lead excludes 0, noise around it does not', () => {
+    const lead = Array.from({ length: 32 }, (_, i) => 2 + ((i * 5) % 3) - 1); // 1..3
+    const l = bootstrapMeanInterval(lead);
+    expect(l.lo).toBeGreaterThan(0);
+    const noise = Array.from({ length: 32 }, (_, i) => ((i * 13) % 21) - 10); // -10..10, mean ~0
+    const z = bootstrapMeanInterval(noise);
+    expect(z.lo).toBeLessThan(0);
+    expect(z.hi).toBeGreaterThan(0);
+  });
+
+  it('refuses empty or non-finite values, a level outside (0, 1) and too few resamples', () => {
+    expect(() => bootstrapMeanInterval([])).toThrow(RangeError);
+    expect(() => bootstrapMeanInterval([1, Number.NaN])).toThrow(/finite/);
+    expect(() => bootstrapMeanInterval([1, Number.POSITIVE_INFINITY])).toThrow(/finite/);
+    expect(() => bootstrapMeanInterval([1], { level: 1 })).toThrow(/level/);
+    expect(() => bootstrapMeanInterval([1], { level: 0 })).toThrow(/level/);
+    expect(() => bootstrapMeanInterval([1], { resamples: 10 })).toThrow(/resamples/);
+    expect(() => bootstrapMeanInterval([1], { resamples: 100.5 })).toThrow(/resamples/);
+  });
+});
+
+describe('countErrors', () => {
+  it('is |count - hand| / hand in percent per row, the terms of the MAPE', () => {
+    const counted = [
+      { photo: 0, row: 0, count: 10, detector: 8, rows: 12, rowsInSpan: 10 },
+      { photo: 0, row: 1, count: 4, detector: 5, rows: 4, rowsInSpan: 3 },
+    ];
+    expect(countErrors(counted)).toEqual([20, 25]);
+    expect(countErrors(counted, 'rows')).toEqual([20, 0]);
+    expect(countErrors(counted, 'rowsInSpan')).toEqual([0, 25]);
   });
 });

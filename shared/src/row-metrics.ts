@@ -1,3 +1,4 @@
+import { seededRandom } from './random.js';
 import type { BoxXyxy } from './types.js';
 import { assertArrayLike, assertBox, assertInteger, describe } from './validate.js';
 
@@ -234,9 +235,7 @@ export function evaluateRows(photos: readonly RowEvalPhoto[]): RowEvaluation {
     }
   });
   const mape = (key: 'detector' | 'rows' | 'rowsInSpan'): number =>
-    counted.length === 0
-      ? Number.NaN
-      : (100 * counted.reduce((s, c) => s + Math.abs(c[key] - c.count) / c.count, 0)) / counted.length;
+    counted.length === 0 ? Number.NaN : countErrors(counted, key).reduce((a, e) => a + e, 0) / counted.length;
   return {
     detectedRows,
     judgedDetectedRows,
@@ -255,4 +254,51 @@ export function evaluateRows(photos: readonly RowEvalPhoto[]): RowEvaluation {
     rowsCountMape: mape('rows'),
     rowsInSpanCountMape: mape('rowsInSpan'),
   };
+}
+
+export interface MeanInterval {
+  mean: number;
+  /** Percentile bootstrap bounds of the mean at `level`. */
+  lo: number;
+  hi: number;
+}
+
+/**
+ * How far a mean over a few dozen rows could move with other rows counted: the mean of `values` and
+ * its percentile bootstrap interval (`resamples` resamples with replacement, seeded, so a run is
+ * repeatable). Given per-row differences of two models on the same rows, the interval of their
+ * mean is a paired comparison: one that holds 0 cannot tell them apart. O(resamples * n).
+ * @throws {RangeError} on no values, a value that is not finite, a level outside (0, 1) or fewer
+ * than 100 resamples
+ */
+export function bootstrapMeanInterval(
+  values: readonly number[],
+  options: { level?: number; resamples?: number; seed?: number } = {},
+): MeanInterval {
+  const { level = 0.95, resamples = 10_000, seed = 1 } = options;
+  const n = values.length;
+  if (n === 0) throw new RangeError('values must not be empty');
+  if (!values.every(Number.isFinite)) throw new RangeError('values must be finite numbers');
+  if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
+  if (!Number.isInteger(resamples) || resamples < 100)
+    throw new RangeError(`resamples must be an integer >= 100, got ${resamples}`);
+  const random = seededRandom(seed);
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let sum = 0;
+    for (let k = 0; k < n; k++) sum += values[Math.floor(random() * n)]!;
+    means[r] = sum / n;
+  }
+  means.sort();
+  const tail = (1 - level) / 2;
+  const at = (q: number) => means[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
+  return { mean: values.reduce((a, b) => a + b, 0) / n, lo: at(tail), hi: at(1 - tail) };
+}
+
+/** Per hand-counted row, the absolute count error in percent of the hand count, in `counted` order. */
+export function countErrors(
+  counted: RowEvaluation['counted'],
+  key: 'detector' | 'rows' | 'rowsInSpan' = 'detector',
+): number[] {
+  return counted.map((c) => (100 * Math.abs(c[key] - c.count)) / c.count);
 }
