@@ -257,6 +257,30 @@ describe('analyzeShelf', () => {
     expect(lineAt(analysis.rows[1]!.line, 200)).toBeCloseTo(520, 0);
   });
 
+  it('runs the line along the lower parts of bottles the detector cut in two, not through the bottles', () => {
+    // Five bottles boxed as an upper part (to `cut`) and a small lower part on the shelf at 700, then
+    // whole bottles on the same shelf a little further on: the lower parts join the row as small
+    // boxes, and the line must follow what the products stand on (it sloped from ~590 to ~720).
+    for (const cut of [580, 600, 620]) {
+      const halves = [0, 100, 200, 300, 400].flatMap((x): BoxXyxy[] => [
+        [x, 200, x + 95, cut],
+        [x, cut + 2, x + 95, 700],
+      ]);
+      const whole = row([620, 720, 820, 920, 1020, 1120, 1220], 95, 700, [500]);
+      const { analysis, rowOf } = analyzeShelfWithMembers([...halves, ...whole].map(det));
+      expect(
+        membershipErrors(
+          rowOf,
+          [...halves, ...whole].map(() => 0),
+        ),
+        `cut ${cut}`,
+      ).toEqual([]);
+      const line = analysis.rows[0]!.line;
+      expect(lineAt(line, 0), `cut ${cut}`).toBeCloseTo(700, 0);
+      expect(lineAt(line, 1315), `cut ${cut}`).toBeCloseTo(700, 0);
+    }
+  });
+
   it('gives two fixtures side by side (cooler doors) their own rows, with no gap over the frame', () => {
     // Two doors of 8 shelves at the same heights, 60 px of door frame between them.
     const left = shelfLayout(11, { shelves: 8, perShelf: 14 });

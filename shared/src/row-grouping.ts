@@ -243,7 +243,8 @@ function linkSlope(b: Boxes, next: Int32Array): number {
  *    the perspective's slope where they stand);
  * 3. rows whose products sit on top of another row's products (touching, aligned, about as wide)
  *    join that row as stacked members, and so do rows of much smaller boxes within a row's shelf
- *    (caps and labels of its bottles, price tags on its edge); the line stays on the products below;
+ *    (caps and labels of its bottles, price tags on its edge); the line stays on the products below,
+ *    and moves onto the small boxes where the row's products stand on them (bottles boxed in two);
  * 4. rows are cut at the breaks between fixtures side by side ({@link findFixtureBreaks});
  * 5. boxes still alone join the row whose band (its line up to its members' median height) holds
  *    their centre, else the row whose line is nearest their bottom within `LONE_REACH` of their
@@ -429,7 +430,7 @@ export function groupRows(b: Boxes, image?: DecodedImage): { rows: RowGroup[]; b
   // 3. Stacks: a row standing on another row's products joins it; so do rows of much smaller boxes
   // within a row's shelf (caps, labels and fragments of its products, price tags on its shelf edge).
   rows = joinStacks(b, rows);
-  rows = joinMinorRows(b, rows);
+  rows = joinMinorRows(b, rows, (base) => fitRowLine(cx, y2, h, base, MAX_SLOPE, priorFor(base)));
 
   // 4. Fixtures side by side: cut rows at the breaks between them.
   let lone = rows.filter((r) => r.members.length === 1).map((r) => r.members[0]!);
@@ -481,14 +482,25 @@ export function groupRows(b: Boxes, image?: DecodedImage): { rows: RowGroup[]; b
   return { rows: rows.concat(alone), breaks };
 }
 
+/** Box `u` stands on box `l`: they overlap by `STACK_OVERLAP` of the wider, and `l`'s top is within `STACK_DY` of its height from `u`'s bottom. */
+function standsOn(b: Boxes, u: number, l: number): boolean {
+  const { x1, y1, x2, y2 } = b;
+  const ov = Math.min(x2[u]!, x2[l]!) - Math.max(x1[u]!, x1[l]!);
+  if (ov < STACK_OVERLAP * Math.max(x2[u]! - x1[u]!, x2[l]! - x1[l]!)) return false;
+  return Math.abs(y1[l]! - y2[u]!) <= STACK_DY * (y2[l]! - y1[l]!);
+}
+
 /**
  * Moves rows of boxes much smaller than a neighbouring row's (median height at most
  * `1 / MINOR_RATIO` of it) into that row when they lie within its shelf: their bottoms between
  * `MINOR_ABOVE` of its height above its line (caps and labels of its bottles, fragments) and
  * `MINOR_BELOW` below it (price tags on its shelf edge), over its extent. The biggest rows absorb
- * first. O(G^2 m) for G rows of m members.
+ * first. Where the small boxes are what the row's boxes stand on (the lower halves of bottles the
+ * detector cut in two), they become the row's base and its line is fitted again (`fit`) on them,
+ * instead of on the upper halves' bottoms, which leaves the line sloping through the bottles.
+ * O(G^2 m + m^2) for G rows of m members.
  */
-function joinMinorRows(b: Boxes, rows: RowGroup[]): RowGroup[] {
+function joinMinorRows(b: Boxes, rows: RowGroup[], fit: (base: readonly number[]) => RowLine): RowGroup[] {
   const { x1, y1, x2, y2 } = b;
   const info = rows.map((r) => {
     let lo = Number.POSITIVE_INFINITY;
@@ -519,8 +531,15 @@ function joinMinorRows(b: Boxes, rows: RowGroup[]): RowGroup[] {
       bestD = Math.abs(d);
     }
     if (best < 0) continue;
-    rows[best]!.members.push(...U.members);
+    const L = rows[best]!;
+    L.members.push(...U.members);
     absorbed[u] = 1;
+    // The base: the members that stand on no other member of the row.
+    let under = false;
+    for (const l of L.base) for (const i of U.members) under ||= standsOn(b, l, i);
+    if (!under) continue;
+    L.base = L.members.filter((i) => !L.members.some((o) => o !== i && standsOn(b, i, o)));
+    L.line = fit(L.base);
   }
   return rows.filter((_, k) => !absorbed[k]);
 }
@@ -555,12 +574,8 @@ function joinStacks(b: Boxes, rows: RowGroup[]): RowGroup[] {
       if (x1[below[mid]!]! < x1[u]! - (x2[u]! - x1[u]!)) lo = mid + 1;
       else hi = mid;
     }
-    for (let k = lo; k < below.length && x1[below[k]!]! < x2[u]!; k++) {
-      const l = below[k]!;
-      const ov = Math.min(x2[u]!, x2[l]!) - Math.max(x1[u]!, x1[l]!);
-      if (ov < STACK_OVERLAP * Math.max(x2[u]! - x1[u]!, x2[l]! - x1[l]!)) continue;
-      if (Math.abs(y1[l]! - y2[u]!) <= STACK_DY * (y2[l]! - y1[l]!)) return true;
-    }
+    for (let k = lo; k < below.length && x1[below[k]!]! < x2[u]!; k++)
+      if (standsOn(b, u, below[k]!)) return true;
     return false;
   };
   const order = rows.map((_, k) => k).sort((p, q) => info[q]!.base - info[p]!.base || p - q);
