@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from './config.js';
 import { closeSilentConnections } from './http/connection-guard.js';
-import { clientErrorHandler, frameworkErrors, refuseMalformedQuery } from './http/framework-errors.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  refuseMalformedQuery,
+  validationMessage,
+} from './http/framework-errors.js';
 import { registerImageBodyParser } from './http/image-input.js';
 import auditStore from './plugins/app/audit-store.js';
 import auth from './plugins/app/auth.js';
@@ -87,6 +92,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     // Malformed URLs and HTTP get the app's error shape too.
     frameworkErrors,
     clientErrorHandler,
+    schemaErrorFormatter: (errors, part) => new Error(validationMessage(errors, part)),
     ajv: {
       // removeAdditional: false makes `additionalProperties: false` refuse unknown keys (Fastify's
       // default, true, silently drops them); coercion only turns query strings into numbers.

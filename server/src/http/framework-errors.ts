@@ -87,3 +87,26 @@ export async function refuseMalformedQuery(request: FastifyRequest): Promise<voi
       throw new ApiError('INVALID_REQUEST', `querystring/${name} must be a decimal number.`);
   }
 }
+
+/** An Ajv error as Fastify passes it to `schemaErrorFormatter`. */
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params?: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * The message for input a route's schema refuses, naming what was refused: `querystring has an
+ * unknown key 'foo'` (not Ajv's "must NOT have additional properties"), `body/storeId must match
+ * pattern ...`. Fastify's `schemaErrorFormatter`, and what `validateBeforeBody` says before the body.
+ */
+export function validationMessage(errors: readonly SchemaError[] | null | undefined, part: string): string {
+  const first = errors?.[0];
+  if (first === undefined) return `${part} is invalid`;
+  const at = `${part}${first.instancePath}`;
+  const unknown = first.params?.additionalProperty;
+  if (first.keyword === 'additionalProperties' && typeof unknown === 'string')
+    return `${at} has an unknown key '${unknown.length > 64 ? `${unknown.slice(0, 64)}…` : unknown}'`;
+  return `${at} ${first.message ?? 'is invalid'}`;
+}

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
+import { validationMessage } from './framework-errors.js';
 
 /** Raw image bodies the API accepts (docs/API.md); multipart is handled by @fastify/multipart. */
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
@@ -58,19 +59,12 @@ export async function validateBeforeBody(request: FastifyRequest): Promise<void>
     ['headers', 'headers'],
   ] as const) {
     const validate = request.getValidationFunction(part) as
-      | (((data: unknown, context: object) => boolean) & {
-          errors?: { instancePath: string; message?: string }[] | null;
-        })
+      | (((data: unknown, context: object) => boolean) & { errors?: Parameters<typeof validationMessage>[0] })
       | undefined;
     if (validate === undefined) continue;
     // As Fastify calls it: the parent lets Ajv's coercion replace the root value's properties.
-    if (!validate(request[key] ?? null, { parentData: request, parentDataProperty: key })) {
-      const first = validate.errors?.[0];
-      throw new ApiError(
-        'INVALID_REQUEST',
-        `${part}${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`,
-      );
-    }
+    if (!validate(request[key] ?? null, { parentData: request, parentDataProperty: key }))
+      throw new ApiError('INVALID_REQUEST', validationMessage(validate.errors, part));
   }
 }
 

@@ -54,6 +54,8 @@ describe('the /dashboard page', () => {
     const ok = await request(`${base}/dashboard?store=store-1&from=2026-03-01&to=2026-03-06`);
     expect(ok.status).toBe(200);
     expect(ok.body).toContain('store dashboard');
+    const unknown = await request(`${base}/dashboard?utm_source=mail`);
+    expect(unknown.json().error.message).toBe("querystring has an unknown key 'utm_source'");
     for (const query of [
       '?utm_source=mail',
       '?store=a%20b',
