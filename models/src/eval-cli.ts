@@ -8,7 +8,6 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   analyzeShelfWithMembers,
   type BoxXyxy,
@@ -21,12 +20,17 @@ import {
   type RowEvalPhoto,
 } from '@shelfwatch/shared';
 import sharp from 'sharp';
+import { parseCommandLine } from './cli-args.js';
 import { Detector } from './detector.js';
 import { detectAll, readSyntheticSet, runSet, scoreSynthetic, syntheticFiles } from './evaluate-synthetic.js';
 import { listPhotos, readRowLabels, rowProxy } from './real-proxy.js';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = `Usage: node models/dist/eval-cli.js --models a.fp32.onnx,a.int8.onnx [--synthetic labels.json]
+         [--synthetic-limit N] [--real DIR] [--conf 0.25,0.3,...] [--iou 0.45,...] [--threads 1,2]
+         [--latency-runs 15] [--draw N] [--draw-photos DIR] [--draw-conf 0.3] [--draw-iou 0.45] [--out eval.json]`;
+
+const { values, decimal, decimals, refuse } = parseCommandLine(
+  {
     models: { type: 'string' },
     synthetic: { type: 'string' },
     'synthetic-limit': { type: 'string', default: '0' },
@@ -42,9 +46,8 @@ const { values } = parseArgs({
     'draw-iou': { type: 'string', default: String(DEFAULT_IOU) },
     out: { type: 'string', default: 'models/runs/eval.json' },
   },
-});
-
-const nums = (s: string): number[] => s.split(',').map(Number);
+  USAGE,
+);
 
 async function latency(path: string, threads: number, runs: number): Promise<number> {
   const det = await Detector.load(path, threads);
@@ -115,12 +118,12 @@ function pairedComparisons(models: Record<string, ModelReport>) {
 
 async function main(): Promise<void> {
   const models = (values.models ?? '').split(',').filter(Boolean);
-  if (models.length === 0) throw new Error('--models is required');
-  const confs = nums(values.conf);
-  const ious = nums(values.iou);
+  if (models.length === 0) refuse('--models is required');
+  const confs = decimals('conf', values.conf);
+  const ious = decimals('iou', values.iou);
   const report: Record<string, unknown> = { date: new Date().toISOString(), models: {} };
   const synth = values.synthetic
-    ? readSyntheticSet(values.synthetic, Number(values['synthetic-limit']) || undefined)
+    ? readSyntheticSet(values.synthetic, decimal('synthetic-limit', values['synthetic-limit']) || undefined)
     : undefined;
   const photos = values.real ? listPhotos(values.real) : [];
   const countsFile = values.real ? join(values.real, 'row-counts.json') : '';
@@ -216,10 +219,10 @@ async function main(): Promise<void> {
       }
       r.real = { photos: photos.length, rows: rowsByPhoto.reduce((a, b) => a + b.length, 0), grid };
       console.log(`[${name}] real`, JSON.stringify(grid));
-      const nDraw = Number(values.draw);
+      const nDraw = decimal('draw', values.draw);
       if (nDraw > 0) {
-        const dc = Number(values['draw-conf']);
-        const di = Number(values['draw-iou']);
+        const dc = decimal('draw-conf', values['draw-conf']);
+        const di = decimal('draw-iou', values['draw-iou']);
         const dets = detectAll(raw, dc, di, DEFAULT_MAX_DETECTIONS);
         mkdirSync(join(dirname(values.out), 'draw'), { recursive: true });
         for (let i = 0; i < Math.min(nDraw, photos.length); i++) {
@@ -244,8 +247,8 @@ async function main(): Promise<void> {
       );
       const dets = detectAll(
         raw,
-        Number(values['draw-conf']),
-        Number(values['draw-iou']),
+        decimal('draw-conf', values['draw-conf']),
+        decimal('draw-iou', values['draw-iou']),
         DEFAULT_MAX_DETECTIONS,
       );
       const outDir = join(dirname(values.out), 'draw-unlabelled');
@@ -262,16 +265,16 @@ async function main(): Promise<void> {
       }
       r.unlabelled = {
         photos: files.length,
-        conf: Number(values['draw-conf']),
-        iou: Number(values['draw-iou']),
+        conf: decimal('draw-conf', values['draw-conf']),
+        iou: decimal('draw-iou', values['draw-iou']),
         counts,
       };
       console.log(`[${name}] drew ${files.length} unlabelled photos into ${outDir}`, JSON.stringify(counts));
     }
     await det.release();
     const lat: Record<string, number> = {};
-    for (const t of nums(values.threads))
-      lat[`threads${t}`] = await latency(path, t, Number(values['latency-runs']));
+    for (const t of decimals('threads', values.threads))
+      lat[`threads${t}`] = await latency(path, t, decimal('latency-runs', values['latency-runs']));
     r.latencyMs = lat;
     console.log(`[${name}] latency`, JSON.stringify(lat));
     (report.models as Record<string, unknown>)[name] = r;

@@ -16,7 +16,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { decodeUpright, resolveModelPath } from '@shelfwatch/server/inference';
 import {
   analyzeShelfWithMembers,
@@ -30,14 +29,18 @@ import {
   type RowEvalPhoto,
   type RowEvaluation,
 } from '@shelfwatch/shared';
+import { parseCommandLine } from './cli-args.js';
 import { Detector } from './detector.js';
 import { listPhotos, readRowLabels } from './real-proxy.js';
 
 const CACHE_CONF = 0.05;
 const CACHE_MAX = 3000;
 
-const { values } = parseArgs({
-  options: {
+const USAGE = `Usage: pnpm model:rows [--real DIR] [--model file.onnx] [--conf ${DEFAULT_CONF}] [--iou ${DEFAULT_IOU}]
+         [--max-detections ${DEFAULT_MAX_DETECTIONS}] [--cache DIR] [--out rows.json] [--boxes-only] [--per-photo]`;
+
+const { values, decimal } = parseCommandLine(
+  {
     real: { type: 'string', default: '../shared/data/sku110k-shelf-sample' },
     model: { type: 'string' },
     conf: { type: 'string', default: String(DEFAULT_CONF) },
@@ -48,7 +51,8 @@ const { values } = parseArgs({
     'boxes-only': { type: 'boolean', default: false },
     'per-photo': { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
 
 interface CachedPhoto {
   name: string;
@@ -115,9 +119,9 @@ async function main(): Promise<void> {
     console.log(`skipped: no SKU-110K sample at ${resolve(dir)} (pass --real DIR)`);
     return;
   }
-  const conf = Number(values.conf);
-  const iou = Number(values.iou);
-  const maxDetections = Number(values['max-detections']);
+  const conf = decimal('conf', values.conf);
+  const iou = decimal('iou', values.iou);
+  const maxDetections = decimal('max-detections', values['max-detections']);
   const model = values.model ?? (await shippedModel());
   const photos = listPhotos(dir);
   const cached = await detectPhotos(model, photos, iou, values.cache);

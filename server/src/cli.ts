@@ -1,14 +1,20 @@
 #!/usr/bin/env node
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONF, DEFAULT_IOU, DEFAULT_MAX_DETECTIONS } from '@shelfwatch/shared';
+import {
+  DEFAULT_CONF,
+  DEFAULT_IOU,
+  DEFAULT_MAX_DETECTIONS,
+  parseDecimal,
+  resolveDetectOptions,
+} from '@shelfwatch/shared';
 import { loadConfig } from './config.js';
 import { ApiError } from './errors.js';
 import { annotateImage } from './inference/annotate.js';
 import { resolveModelPath } from './inference/model-files.js';
 import { Predictor } from './inference/predictor.js';
-import { SEED_USAGE } from './seed-command.js';
+import { SEED_USAGE, UsageError } from './seed-command.js';
 
 const USAGE = `Usage: shelfwatch detect <photo> [--out annotated.png] [--conf ${DEFAULT_CONF}] [--iou ${DEFAULT_IOU}]
                         [--max-detections ${DEFAULT_MAX_DETECTIONS}] [--model file.onnx] [--json]
@@ -31,10 +37,29 @@ function fail(message: string, code = 2): never {
 
 function number(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) fail(`--${name} must be a number, got ${JSON.stringify(value)}`);
+  const n = parseDecimal(value);
+  if (n === undefined) fail(`--${name} must be a decimal number, got ${JSON.stringify(value)}`);
   return n;
 }
+
+/** Formats `--out` can name, by extension. */
+const OUT_FORMATS: Record<string, 'png' | 'jpeg' | 'webp'> = {
+  '.png': 'png',
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.webp': 'webp',
+};
+
+/** The photo's bytes: a file of at most `maxBytes` (MAX_BODY_BYTES, as an upload), read before the model loads. */
+async function readPhoto(photo: string, maxBytes: number): Promise<Buffer> {
+  const info = await stat(photo);
+  if (!info.isFile()) fail(`${photo}: not a file`, 1);
+  if (info.size > maxBytes)
+    fail(`${photo}: ${info.size} bytes, more than MAX_BODY_BYTES (${maxBytes}) allows an upload`, 1);
+  return readFile(photo);
+}
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 async function detect(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -51,7 +76,21 @@ async function detect(args: string[]): Promise<void> {
   });
   const photo = positionals[0];
   if (!photo || positionals.length > 1) fail(`detect takes one photo\n\n${USAGE}`);
+  const format = values.out === undefined ? undefined : OUT_FORMATS[extname(values.out).toLowerCase()];
+  if (values.out !== undefined && format === undefined)
+    fail(`--out must end in .png, .jpg, .jpeg or .webp, got ${JSON.stringify(values.out)}`);
+  const options = {
+    conf: number('conf', values.conf),
+    iou: number('iou', values.iou),
+    maxDetections: number('max-detections', values['max-detections']),
+  };
+  try {
+    resolveDetectOptions(options);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   const config = loadConfig({ ...process.env, ...(values.model ? { MODEL_PATH: values.model } : {}) });
+  const bytes = await readPhoto(photo, config.MAX_BODY_BYTES);
   const { path, manifest } = await resolveModelPath(config);
   const predictor = await Predictor.create({
     modelPath: path,
@@ -61,21 +100,16 @@ async function detect(args: string[]): Promise<void> {
     maxAspectRatio: config.MAX_ASPECT_RATIO,
     decodeTimeoutSeconds: config.DECODE_TIMEOUT_SECONDS,
   });
-  const bytes = await readFile(photo);
-  const result = await predictor.predict(bytes, {
-    conf: number('conf', values.conf),
-    iou: number('iou', values.iou),
-    maxDetections: number('max-detections', values['max-detections']),
-  });
+  const result = await predictor.predict(bytes, options);
   await predictor.release();
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const lines = [
       `${photo}: ${result.image.width}x${result.image.height}, model ${result.model.name} ${result.model.version}`,
-      `${result.count} products in ${result.shelf.rows.length} shelf rows`,
+      `${plural(result.count, 'product')} in ${plural(result.shelf.rows.length, 'shelf row')}`,
       ...result.shelf.rows.map(
         (row, i) =>
-          `  row ${i + 1}: ${row.count} products${row.gaps.length ? `, ${row.gaps.length} gap(s)` : ''}`,
+          `  row ${i + 1}: ${plural(row.count, 'product')}${row.gaps.length ? `, ${plural(row.gaps.length, 'gap')}` : ''}`,
       ),
       `timings (ms): ${Object.entries(result.timingsMs)
         .map(([k, v]) => `${k} ${v}`)
@@ -83,9 +117,7 @@ async function detect(args: string[]): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  if (values.out) {
-    const ext = extname(values.out).toLowerCase();
-    const format = ext === '.jpg' || ext === '.jpeg' ? 'jpeg' : ext === '.webp' ? 'webp' : 'png';
+  if (values.out && format) {
     await writeFile(values.out, await annotateImage(bytes, result, format));
     if (!values.json) process.stdout.write(`annotated image: ${values.out}\n`);
   }
@@ -114,7 +146,11 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ApiError) fail(`${err.code}: ${err.message}`, 1);
+  if (err instanceof UsageError) fail(err.message);
   const e = err as NodeJS.ErrnoException;
+  // parseArgs: an unknown option, a missing value, a value given to a flag.
+  if (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS_'))
+    fail(`${e.message.split('. ')[0]}\n\n${USAGE}`);
   if (e.code === 'ENOENT') fail(`${e.path ?? 'file'}: no such file`, 1);
   fail(err instanceof Error ? err.message : String(err), 1);
 });

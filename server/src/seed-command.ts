@@ -10,11 +10,14 @@ seed: stores synthetic audits (model "synthetic", no photos) for a store in the 
 (DATABASE_URL, or the PGlite DATA_DIR while no server has it open), for demos and the dashboard
 benchmark: --aisles aisles audited --per-day times a day for --days days before --until (default now).`;
 
+/** A command line the command does not take (exit status 2, as for every usage error). */
+export class UsageError extends Error {}
+
 function int(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new Error(`--${name} must be an integer from 1 to ${max}`);
+  if (!/^\d+$/.test(value) || n < 1 || n > max)
+    throw new UsageError(`--${name} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -33,11 +36,11 @@ export async function seed(args: string[]): Promise<void> {
     },
   });
   if (positionals.length > 0 || !values.store)
-    throw new Error(`seed needs --store and no other arguments\n\n${SEED_USAGE}`);
+    throw new UsageError(`seed needs --store and no other arguments\n\n${SEED_USAGE}`);
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(values.store))
-    throw new Error('--store is not a store id (A-Z a-z 0-9 . _ : -)');
+    throw new UsageError('--store is not a store id (A-Z a-z 0-9 . _ : -)');
   const until = values.until === undefined ? new Date() : new Date(values.until);
-  if (Number.isNaN(until.getTime())) throw new Error('--until is not a date-time');
+  if (Number.isNaN(until.getTime())) throw new UsageError('--until is not a date-time');
   const audits = syntheticAudits({
     storeId: values.store,
     aisles: int('aisles', values.aisles, 20, 500),

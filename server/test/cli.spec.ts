@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,8 +26,8 @@ describe('shelfwatch detect', () => {
     const out = join(dir, 'annotated.png');
     const { stdout } = await run(process.execPath, [CLI, 'detect', photo, '--out', out]);
     expect(stdout).toMatch(/1200x900, model \S+ \S+/);
-    const total = Number(/(\d+) products in (\d+) shelf rows/.exec(stdout)?.[1]);
-    const rows = [...stdout.matchAll(/row \d+: (\d+) products/g)].map((m) => Number(m[1]));
+    const total = Number(/(\d+) products? in (\d+) shelf rows?/.exec(stdout)?.[1]);
+    const rows = [...stdout.matchAll(/row \d+: (\d+) products?/g)].map((m) => Number(m[1]));
     expect(total).toBeGreaterThan(10);
     expect(rows.reduce((a, b) => a + b, 0)).toBe(total);
     const meta = await sharp(out).metadata();
@@ -59,6 +59,55 @@ describe('shelfwatch detect', () => {
       stderr: expect.stringContaining('UNDECODABLE_IMAGE'),
     });
     await expect(run(process.execPath, [CLI, 'frobnicate'])).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('refuses a photo that is a folder or larger than an upload may be, before loading the model', async () => {
+    await expect(run(process.execPath, [CLI, 'detect', dir])).rejects.toMatchObject({
+      code: 1,
+      stderr: `shelfwatch: ${dir}: not a file\n`,
+    });
+    const env = { ...process.env, MAX_BODY_BYTES: '1024' };
+    await expect(run(process.execPath, [CLI, 'detect', photo], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /shelf\.jpg: \d+ bytes, more than MAX_BODY_BYTES \(1024\) allows an upload/,
+      ),
+    });
+  });
+
+  it('answers a command line it does not take with status 2 and what was wrong, writing nothing', async () => {
+    const refused = async (args: string[], message: string | RegExp) => {
+      const err = await run(process.execPath, [CLI, ...args]).then(
+        () => undefined,
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect(err, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      expect(err!.stderr).toMatch(message);
+    };
+    await refused(['detect', photo, '--bogus'], /^shelfwatch: Unknown option '--bogus'\n\nUsage:/);
+    await refused(['detect', photo, '--conf'], /Option '--conf <value>' argument missing/);
+    await refused(['detect', photo, '--json=yes'], /Option '--json' does not take an argument/);
+    // Number() would read these as 1, 0, 2 and 0.5: only decimal numbers are numbers, as in the API.
+    for (const conf of ['0x1', '', ' 2 ', '.5.'])
+      await refused(
+        ['detect', photo, '--conf', conf],
+        `--conf must be a decimal number, got ${JSON.stringify(conf)}`,
+      );
+    await refused(['detect', photo, '--conf', '2'], 'conf must be in [0, 1], got 2');
+    await refused(['detect', photo, '--max-detections', '2.5'], /maxDetections must be an integer/);
+    const gif = join(dir, 'annotated.gif');
+    await refused(
+      ['detect', photo, '--out', gif],
+      `--out must end in .png, .jpg, .jpeg or .webp, got ${JSON.stringify(gif)}`,
+    );
+    expect(existsSync(gif)).toBe(false);
+    await refused(['seed'], /^shelfwatch: seed needs --store/);
+    await refused(
+      ['seed', '--store', 'demo', '--aisles', '0x10'],
+      '--aisles must be an integer from 1 to 500, got "0x10"',
+    );
+    await refused(['seed', '--store', '../etc'], '--store is not a store id');
+    await refused(['seed', '--store', 'demo', '--until', 'soon'], '--until is not a date-time');
   });
 });
 

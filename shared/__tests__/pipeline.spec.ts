@@ -12,6 +12,7 @@ import {
   letterboxTensor,
   type ModelSpec,
   PIPELINE_STAGES,
+  parseDecimal,
   parseModelManifest,
   resolveDetectOptions,
   sourceToLetterbox,
@@ -65,6 +66,21 @@ describe('resolveDetectOptions', () => {
     expect(DEFAULT_MAX_DETECTIONS).toBe(1000);
     expect(() => resolveDetectOptions({ conf: 2 })).toThrow(/conf must be in \[0, 1\], got 2/);
     expect(() => resolveDetectOptions({ maxDetections: 10_001 })).toThrow(/at most 10000/);
+  });
+
+  it('reads option text as a number only when it is written in decimal', () => {
+    for (const [text, n] of [
+      ['0.3', 0.3],
+      ['1000', 1000],
+      ['.5', 0.5],
+      ['5.', 5],
+      ['-1', -1],
+      ['1e3', 1000],
+    ] as const)
+      expect(parseDecimal(text), text).toBe(n);
+    // Number() reads each of these as a number.
+    for (const text of ['', ' ', ' 2 ', '0x1', '0b11', '0o7', 'Infinity', '1e999', '1_000', '.'])
+      expect(parseDecimal(text), JSON.stringify(text)).toBeUndefined();
   });
 });
 

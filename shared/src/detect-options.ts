@@ -26,3 +26,15 @@ export function resolveDetectOptions(options: DetectOptions = {}): Required<Dete
     throw new RangeError(`maxDetections must be at most ${MAX_DETECTIONS_LIMIT}, got ${maxDetections}`);
   return { conf, iou, maxDetections };
 }
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A number as option text (a query value, a command-line flag): decimal, as the API documents it,
+ * or `undefined` for text `Number()` would also read (`0x1`, `0b11`, ` 2 `, the empty string, `Infinity`).
+ */
+export function parseDecimal(text: string): number | undefined {
+  if (!DECIMAL.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}

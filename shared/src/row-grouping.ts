@@ -553,7 +553,7 @@ function joinMinorRows(b: Boxes, rows: RowGroup[], fit: (base: readonly number[]
  * overlap horizontally, m members.
  */
 function joinStacks(b: Boxes, rows: RowGroup[]): RowGroup[] {
-  const { x1, y1, x2, y2 } = b;
+  const { x1, x2 } = b;
   const info = rows.map((r) => {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;

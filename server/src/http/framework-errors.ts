@@ -3,6 +3,7 @@
 // same `{ error: { code, message } }` shape as every other error, never Fastify's or Node's own.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { parseDecimal } from '@shelfwatch/shared';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 
@@ -52,9 +53,6 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
   socket.destroy(err);
 }
 
-/** A number as a query value: decimal, as the API documents it (no `0x2`, `0b11`, ` 2 `). */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 /**
  * onRequest hook of every route: a query string whose percent-encoding is not valid UTF-8 (`%zz`,
  * `%ED%A0%80`, a lone surrogate) is refused, as is a number parameter not written in decimal. The
@@ -82,7 +80,7 @@ export async function refuseMalformedQuery(request: FastifyRequest): Promise<voi
     if (
       (property.type === 'number' || property.type === 'integer') &&
       typeof value === 'string' &&
-      !DECIMAL.test(value)
+      parseDecimal(value) === undefined
     )
       throw new ApiError('INVALID_REQUEST', `querystring/${name} must be a decimal number.`);
   }
