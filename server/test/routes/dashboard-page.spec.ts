@@ -85,12 +85,13 @@ describe('shelfwatch seed', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const env = () => ({ ...process.env, DATA_DIR: join(dir, 'pglite'), DATABASE_URL: '' });
 
-  it('refuses missing or bad arguments with exit code 1 and a reason', async () => {
+  it('refuses missing or bad arguments with exit code 2 (a usage error, as every command) and a reason', async () => {
     for (const [args, reason] of [
       [[], /seed needs --store/],
       [['--store', 'a b'], /--store is not a store id/],
       [['--store', 's', '--days', '0'], /--days must be an integer from 1 to 3660/],
       [['--store', 's', '--aisles', '2.5'], /--aisles must be an integer/],
+      [['--store', 's', '--aisles', '0x10'], /--aisles must be an integer from 1 to 500, got "0x10"/],
       [['--store', 's', '--until', 'soon'], /--until is not a date-time/],
       [['--store', 's', '--nope'], /Unknown option '--nope'/],
       [['--store', 's', 'extra'], /seed needs --store and no other arguments/],
@@ -99,7 +100,7 @@ describe('shelfwatch seed', () => {
         () => null,
         (e: { code: number; stderr: string }) => e,
       );
-      expect(err?.code, args.join(' ')).toBe(1);
+      expect(err?.code, args.join(' ')).toBe(2);
       expect(err?.stderr, args.join(' ')).toMatch(reason);
     }
   });
