@@ -167,7 +167,10 @@ export default fp(
 
     const submit = async (s: JobSubmit): Promise<{ job: AuditJob; replayed: boolean }> => {
       const q = queue;
-      if (!q) throw new ApiError('NOT_READY', 'The job queue is starting; try again shortly.');
+      if (!q)
+        throw new ApiError('NOT_READY', 'The job queue is starting; try again shortly.', {
+          headers: { 'retry-after': '1' },
+        });
       const sameUpload = (other: { sha256: string; storeId: string; aisle: string }) =>
         other.sha256 === s.sha256 && other.storeId === s.storeId && other.aisle === s.aisle;
       const photoOf = (id: string) => ({ id, storeId: s.storeId, bytes: s.image, sha256: s.sha256 });

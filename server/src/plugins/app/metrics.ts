@@ -51,7 +51,7 @@ export function createMetrics() {
     }),
     rejected: new Counter({
       name: 'shelfwatch_requests_rejected_total',
-      help: 'Requests refused to protect the service, by error code (QUEUE_FULL, RATE_LIMITED, NOT_READY)',
+      help: 'Requests refused to protect the service, by error code (QUEUE_FULL, RATE_LIMITED, NOT_READY, AUTH_THROTTLED)',
       labelNames: ['code'] as const,
       registers: [registry],
     }),
