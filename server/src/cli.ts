@@ -7,6 +7,7 @@ import {
   DEFAULT_IOU,
   DEFAULT_MAX_DETECTIONS,
   parseDecimal,
+  plural,
   resolveDetectOptions,
 } from '@shelfwatch/shared';
 import { loadConfig } from './config.js';
@@ -58,8 +59,6 @@ async function readPhoto(photo: string, maxBytes: number): Promise<Buffer> {
     fail(`${photo}: ${info.size} bytes, more than MAX_BODY_BYTES (${maxBytes}) allows an upload`, 1);
   return readFile(photo);
 }
-
-const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 async function detect(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

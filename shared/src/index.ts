@@ -16,4 +16,5 @@ export * from './random.js';
 export * from './row-metrics.js';
 export * from './shelf-rows.js';
 export * from './tensor.js';
+export * from './text.js';
 export type * from './types.js';

@@ -1,11 +1,6 @@
 /** Text formatting for people: plurals, sizes, durations, short audit ids, relative times. */
 
-const pluralRules = new Intl.PluralRules('en');
-
-/** `plural(1, 'product')` → "1 product", `plural(3, 'gap')` → "3 gaps" (English rules). */
-export function plural(n: number, one: string, other: string = one + 's'): string {
-  return `${n.toLocaleString('en')} ${pluralRules.select(n) === 'one' ? one : other}`;
-}
+export { plural } from '@shelfwatch/shared';
 
 /** Bytes as megabytes with one decimal: 3_700_000 → "3.7 MB" (10^6, as download sizes are shown). */
 export function formatMB(bytes: number): string {
