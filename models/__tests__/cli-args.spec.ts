@@ -52,6 +52,23 @@ describe('model tools refuse a command line they do not take (status 2, the usag
     expect(bad).toMatch(/^--conf must be a decimal number, got "abc"\n/);
   });
 
+  it('pseudo-label-cli', async () => {
+    expect(await refused('pseudo-label-cli.js', ['--photos', 'x'])).toMatch(
+      /^--model, --photos and --out are required\n\nUsage: node models\/dist\/pseudo-label-cli\.js/,
+    );
+    const bad = await refused('pseudo-label-cli.js', [
+      '--model',
+      'm',
+      '--photos',
+      'p',
+      '--out',
+      'o',
+      '--long',
+      '8OO',
+    ]);
+    expect(bad).toMatch(/^--long must be a decimal number, got "8OO"\n/);
+  });
+
   it('--help prints the usage', async () => {
     const { stdout } = await run(process.execPath, [join(MODELS_DIR, 'dist/rows-cli.js'), '--help'], {
       cwd: REPO,

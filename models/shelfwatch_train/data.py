@@ -5,6 +5,7 @@ output: the phone, the server and other letterbox kernels all resample a little 
 from __future__ import annotations
 
 import io
+import json
 import os
 
 import numpy as np
@@ -17,17 +18,23 @@ RESAMPLE_P = (0.4, 0.25, 0.2, 0.15)
 
 
 class ShelfCache:
-    """All cached JPEG bytes and boxes of one or more rendered splits, held in memory."""
+    """All cached JPEG bytes and boxes of one or more splits, held in memory: rendered ones
+    (`labels.npz`) or pseudo-labelled photos (`labels.json`, from `pseudo-label-cli`), xyxy pixels."""
 
     def __init__(self, dirs: list[str]):
         self.jpegs: list[bytes] = []
         self.boxes: list[np.ndarray] = []
         for d in dirs:
-            lab = np.load(os.path.join(d, "labels.npz"))
-            for key in sorted(lab.files):
+            if os.path.exists(os.path.join(d, "labels.npz")):
+                lab = np.load(os.path.join(d, "labels.npz"))
+                items = {key: lab[key] for key in lab.files}
+            else:
+                with open(os.path.join(d, "labels.json")) as f:  # the renders' JSON layout
+                    items = {im["file"].rsplit(".", 1)[0]: np.asarray(im["boxes"], np.float32) for im in json.load(f)["images"]}
+            for key in sorted(items):
                 with open(os.path.join(d, key + ".jpg"), "rb") as f:
                     self.jpegs.append(f.read())
-                self.boxes.append(lab[key].astype(np.float32).reshape(-1, 4))
+                self.boxes.append(items[key].astype(np.float32).reshape(-1, 4))
 
     def __len__(self) -> int:
         return len(self.jpegs)

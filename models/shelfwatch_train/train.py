@@ -194,9 +194,9 @@ def main() -> None:
         if given["out"] is None:
             given["out"] = os.path.join(here, "..", "runs", "main")
         cfg = RunConfig(**{k: v for k, v in given.items() if v is not None})
-    missing = [d for d in cfg.data if not os.path.exists(os.path.join(d, "labels.npz"))]
+    missing = [d for d in cfg.data if not any(os.path.exists(os.path.join(d, f)) for f in ("labels.npz", "labels.json"))]
     if missing:
-        raise SystemExit(f"no rendered split with labels.npz at {missing}")
+        raise SystemExit(f"no split with labels.npz (rendered) or labels.json (pseudo-labelled) at {missing}")
     train(cfg)
 
 
