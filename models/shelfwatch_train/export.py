@@ -1,8 +1,8 @@
 """Export a trained checkpoint to FP32 ONNX and static INT8 QDQ ONNX (Ultralytics layout).
 
-    /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.3.0
+    /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.3.3
 
-`--ckpt` also takes an FP32 file of this exporter (e.g. the shipped `shelfwatch-det-0.3.0.fp32.onnx`):
+`--ckpt` also takes an FP32 file of this exporter (e.g. the shipped `shelfwatch-det-0.3.3.fp32.onnx`):
 its initializers are the network's weights under their module names, so a shipped model can be
 exported again (another input size) or fine-tuned (`train --init file.fp32.onnx`) without its run.
 
