@@ -143,6 +143,13 @@ async function main(argv: string[]): Promise<void> {
   fail(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
 }
 
+// A reader that stops early (`shelfwatch detect photo.jpg | head`) closes the pipe: end quietly, as
+// Unix tools do, instead of an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ApiError) fail(`${err.code}: ${err.message}`, 1);
   if (err instanceof UsageError) fail(err.message);

@@ -61,6 +61,15 @@ describe('shelfwatch detect', () => {
     await expect(run(process.execPath, [CLI, 'frobnicate'])).rejects.toMatchObject({ code: 2 });
   });
 
+  it('ends quietly when the reader has closed the pipe (| head)', async () => {
+    // `true` exits without reading: the CLI's output, written after the model loads, meets a closed pipe.
+    const { stderr } = await run('/bin/sh', [
+      '-c',
+      `"${process.execPath}" "${CLI}" detect "${photo}" | true`,
+    ]);
+    expect(stderr).toBe('');
+  });
+
   it('refuses a photo that is a folder or larger than an upload may be, before loading the model', async () => {
     await expect(run(process.execPath, [CLI, 'detect', dir])).rejects.toMatchObject({
       code: 1,
