@@ -119,11 +119,18 @@ function pairedComparisons(models: Record<string, ModelReport>) {
 async function main(): Promise<void> {
   const models = (values.models ?? '').split(',').filter(Boolean);
   if (models.length === 0) refuse('--models is required');
+  // Every number is read here, so that a bad one is refused before any model runs.
   const confs = decimals('conf', values.conf);
   const ious = decimals('iou', values.iou);
+  const threads = decimals('threads', values.threads);
+  const latencyRuns = decimal('latency-runs', values['latency-runs']);
+  const syntheticLimit = decimal('synthetic-limit', values['synthetic-limit']);
+  const nDraw = decimal('draw', values.draw);
+  const drawConf = decimal('draw-conf', values['draw-conf']);
+  const drawIou = decimal('draw-iou', values['draw-iou']);
   const report: Record<string, unknown> = { date: new Date().toISOString(), models: {} };
   const synth = values.synthetic
-    ? readSyntheticSet(values.synthetic, decimal('synthetic-limit', values['synthetic-limit']) || undefined)
+    ? readSyntheticSet(values.synthetic, syntheticLimit || undefined)
     : undefined;
   const photos = values.real ? listPhotos(values.real) : [];
   const countsFile = values.real ? join(values.real, 'row-counts.json') : '';
@@ -219,11 +226,8 @@ async function main(): Promise<void> {
       }
       r.real = { photos: photos.length, rows: rowsByPhoto.reduce((a, b) => a + b.length, 0), grid };
       console.log(`[${name}] real`, JSON.stringify(grid));
-      const nDraw = decimal('draw', values.draw);
       if (nDraw > 0) {
-        const dc = decimal('draw-conf', values['draw-conf']);
-        const di = decimal('draw-iou', values['draw-iou']);
-        const dets = detectAll(raw, dc, di, DEFAULT_MAX_DETECTIONS);
+        const dets = detectAll(raw, drawConf, drawIou, DEFAULT_MAX_DETECTIONS);
         mkdirSync(join(dirname(values.out), 'draw'), { recursive: true });
         for (let i = 0; i < Math.min(nDraw, photos.length); i++) {
           const k = Math.floor((i * photos.length) / nDraw);
@@ -245,12 +249,7 @@ async function main(): Promise<void> {
         det,
         files.map((f) => join(dir, f)),
       );
-      const dets = detectAll(
-        raw,
-        decimal('draw-conf', values['draw-conf']),
-        decimal('draw-iou', values['draw-iou']),
-        DEFAULT_MAX_DETECTIONS,
-      );
+      const dets = detectAll(raw, drawConf, drawIou, DEFAULT_MAX_DETECTIONS);
       const outDir = join(dirname(values.out), 'draw-unlabelled');
       mkdirSync(outDir, { recursive: true });
       const counts: Record<string, number> = {};
@@ -265,16 +264,15 @@ async function main(): Promise<void> {
       }
       r.unlabelled = {
         photos: files.length,
-        conf: decimal('draw-conf', values['draw-conf']),
-        iou: decimal('draw-iou', values['draw-iou']),
+        conf: drawConf,
+        iou: drawIou,
         counts,
       };
       console.log(`[${name}] drew ${files.length} unlabelled photos into ${outDir}`, JSON.stringify(counts));
     }
     await det.release();
     const lat: Record<string, number> = {};
-    for (const t of decimals('threads', values.threads))
-      lat[`threads${t}`] = await latency(path, t, decimal('latency-runs', values['latency-runs']));
+    for (const t of threads) lat[`threads${t}`] = await latency(path, t, latencyRuns);
     r.latencyMs = lat;
     console.log(`[${name}] latency`, JSON.stringify(lat));
     (report.models as Record<string, unknown>)[name] = r;

@@ -20,6 +20,7 @@ import { type BoxXyxy, LETTERBOX_PAD_VALUE } from '@shelfwatch/shared';
 import sharp from 'sharp';
 import { parseCommandLine } from './cli-args.js';
 import { Detector } from './detector.js';
+import { containedIn, NESTED_SHARE } from './real-proxy.js';
 
 const USAGE = `Usage: node models/dist/pseudo-label-cli.js --model file.onnx --photos DIR --out DIR [--conf 0.3] [--long 800]`;
 
@@ -36,13 +37,6 @@ const { values, decimal, refuse } = parseCommandLine(
 
 /** A box taller than this x its row's median height spans two shelves. */
 const TALL = 1.6;
-/** A box this share inside a larger one is a fragment of it. */
-const INSIDE = 0.7;
-
-const area = (b: Readonly<BoxXyxy>) => (b[2] - b[0]) * (b[3] - b[1]);
-const overlap = (a: Readonly<BoxXyxy>, b: Readonly<BoxXyxy>) =>
-  Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) *
-  Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
 
 /** Indices of the boxes kept as labels (see the file comment). O(n^2) for n boxes. */
 function cleanBoxes(boxes: readonly Readonly<BoxXyxy>[], rowOf: readonly number[]): number[] {
@@ -62,17 +56,11 @@ function cleanBoxes(boxes: readonly Readonly<BoxXyxy>[], rowOf: readonly number[
     const median = heights[heights.length >> 1]!;
     for (const i of members) if (boxes[i]![3] - boxes[i]![1] > TALL * median) drop.add(i);
   }
-  for (let i = 0; i < boxes.length; i++) {
-    let inside = 0;
-    for (let j = 0; j < boxes.length; j++) {
-      if (i === j || area(boxes[j]!) >= area(boxes[i]!)) continue;
-      if (overlap(boxes[i]!, boxes[j]!) > INSIDE * area(boxes[j]!)) {
-        inside++;
-        drop.add(j);
-      }
-    }
-    if (inside >= 2) drop.add(i);
-  }
+  // Fragments (nested in a larger box, as the row proxy counts them) and group boxes holding two or more.
+  containedIn(boxes, NESTED_SHARE).forEach((inner, i) => {
+    for (const j of inner) drop.add(j);
+    if (inner.length >= 2) drop.add(i);
+  });
   return boxes.map((_, i) => i).filter((i) => !drop.has(i));
 }
 

@@ -42,6 +42,29 @@ export function median(v: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** A box lying more than this share inside a larger one is *nested* in it. */
+export const NESTED_SHARE = 0.7;
+
+const boxArea = (b: Readonly<BoxXyxy>) => (b[2] - b[0]) * (b[3] - b[1]);
+
+/**
+ * For each box, the indices of the smaller boxes lying more than `share` of their area inside it
+ * (the row proxy's nested rate counts them; the pseudo-labels drop them as fragments). O(n^2).
+ */
+export function containedIn(boxes: readonly Readonly<BoxXyxy>[], share: number): number[][] {
+  return boxes.map((outer, i) => {
+    const inner: number[] = [];
+    for (let j = 0; j < boxes.length; j++) {
+      const b = boxes[j]!;
+      if (i === j || boxArea(b) >= boxArea(outer)) continue;
+      const iw = Math.min(outer[2], b[2]) - Math.max(outer[0], b[0]);
+      const ih = Math.min(outer[3], b[3]) - Math.max(outer[1], b[1]);
+      if (iw > 0 && ih > 0 && iw * ih > share * boxArea(b)) inner.push(j);
+    }
+    return inner;
+  });
+}
+
 /** Row coverage, straddle and nested rates over photos (detections and rows in the same pixels). */
 export function rowProxy(
   photos: readonly { boxes: readonly BoxXyxy[]; rows: readonly BoxXyxy[] }[],
@@ -79,22 +102,7 @@ export function rowProxy(
       covSum += rx2 > rx1 ? covered / (rx2 - rx1) : 0;
       rowsN++;
     }
-    for (let i = 0; i < boxes.length; i++) {
-      const a = boxes[i]!;
-      const areaA = (a[2] - a[0]) * (a[3] - a[1]);
-      for (let j = 0; j < boxes.length; j++) {
-        if (i === j) continue;
-        const b = boxes[j]!;
-        const areaB = (b[2] - b[0]) * (b[3] - b[1]);
-        if (areaB <= areaA) continue;
-        const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-        const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-        if (iw > 0 && ih > 0 && iw * ih > 0.7 * areaA) {
-          nested++;
-          break;
-        }
-      }
-    }
+    nested += new Set(containedIn(boxes, NESTED_SHARE).flat()).size;
   }
   return {
     rowCoverage: rowsN ? covSum / rowsN : Number.NaN,
