@@ -43,3 +43,24 @@ export function runPython(args: readonly string[], timeoutMs = 120_000): string 
     );
   return r.stdout;
 }
+
+/**
+ * The smallest and largest of an INT8 export's int8 convolution weights (initializers of two or
+ * more dimensions), read with the `onnx` module.
+ */
+export function int8WeightRange(path: string): [number, number] {
+  const out = runPython([
+    '-c',
+    [
+      'import sys, onnx',
+      'from onnx import numpy_helper',
+      'g = onnx.load(sys.argv[1]).graph',
+      'w = [numpy_helper.to_array(i) for i in g.initializer if i.data_type == onnx.TensorProto.INT8 and len(i.dims) >= 2]',
+      'assert w, "no int8 weights"',
+      'print(min(int(a.min()) for a in w), max(int(a.max()) for a in w))',
+    ].join('\n'),
+    path,
+  ]);
+  const [lo, hi] = out.trim().split(' ').map(Number);
+  return [lo!, hi!];
+}

@@ -5,7 +5,7 @@ import { computeLetterbox, parseModelMetadata, postprocess, readOnnxMetadataProp
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { havePython, runPython } from './python.js';
+import { havePython, int8WeightRange, runPython } from './python.js';
 
 const ready = havePython(
   ['torch', 'onnx', 'numpy', 'PIL'],
@@ -91,6 +91,10 @@ describe.runIf(ready)('training pipeline smoke test', () => {
       'yes',
     ]);
     expect(out).toContain('int8.onnx');
+    // 7-bit weights: onnxruntime's u8 x s8 kernels on x86 without VNNI saturate on full-range ones.
+    const [lo, hi] = int8WeightRange(join(dir, 'shelfwatch-det-0.0.0-test.int8.onnx'));
+    expect(lo).toBeGreaterThanOrEqual(-64);
+    expect(hi).toBeLessThanOrEqual(63);
   }, 180_000);
 
   it('a run is recorded in run.yaml (settings, libraries, data checksum) and rerunning it gives the same weights', () => {

@@ -1,15 +1,15 @@
 """Export a trained checkpoint to FP32 ONNX and static INT8 QDQ ONNX (Ultralytics layout).
 
-    /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.3.3
+    /usr/bin/python3 -m shelfwatch_train.export --ckpt runs/main/last.pt --version 0.3.4
 
-`--ckpt` also takes an FP32 file of this exporter (e.g. the shipped `shelfwatch-det-0.3.3.fp32.onnx`):
+`--ckpt` also takes an FP32 file of this exporter (e.g. the shipped `shelfwatch-det-0.3.4.fp32.onnx`):
 its initializers are the network's weights under their module names, so a shipped model can be
 exported again (another input size) or fine-tuned (`train --init file.fp32.onnx`) without its run.
 
 INT8 route (torch 1.13, qnnpack): `prepare_qat_fx` inserts fake-quant modules (uint8 activations,
-int8 per-channel symmetric weights -128..127) into the network (its BatchNorm was folded upstream),
-observers calibrate on training renders, then the fake-quant graph exports as
-QuantizeLinear/DequantizeLinear pairs. Weight Q->DQ pairs are folded into int8 initializers,
+int8 per-channel symmetric weights on 7 bits, -64..63: `WEIGHT_RANGE`) into the network (its
+BatchNorm was folded upstream), observers calibrate on training renders, then the fake-quant graph
+exports as QuantizeLinear/DequantizeLinear pairs. Weight Q->DQ pairs are folded into int8 initializers,
 which makes the file ~4x smaller. Sigmoid and the GFL integral box decoding stay in float outside
 the quantized core. `--float-head` keeps the three 1x1 output convolutions in float too.
 """
@@ -39,6 +39,12 @@ LICENSE = ("weights: fine-tuned from NanoDet-g COCO weights (RangiLyu/nanodet, A
            f"{PACKAGE} (MIT); fine-tuning data Freiburg Groceries crops (research use): research/non-commercial")
 BASE = f"NanoDet-g COCO-pretrained, RangiLyu/nanodet (Apache-2.0), TF.js graph from {PACKAGE} (MIT)"
 HEAD = [f"net.out.{i}" for i in range(len(STRIDES))]
+# Weights on 7 bits. On x86 CPUs without VNNI (AVX2, AVX-512 without VNNI) onnxruntime multiplies
+# uint8 activations by int8 weights with VPMADDUBSW, which adds two u8 x s8 products in int16 and
+# saturates past 32767: with full-range weights (2 x 255 x 127) the convolutions come out wrong and
+# such a server finds other boxes than the phone or a VNNI server (0.3.3's full-range INT8 found 12 %
+# more boxes than its FP32 on the 50 real photos on an AVX2 machine). 2 x 255 x 64 = 32640 fits.
+WEIGHT_RANGE = (-64, 63)
 
 
 def weights_from_onnx(path: str, model: onnx.ModelProto | None = None) -> dict[str, torch.Tensor]:
@@ -127,8 +133,9 @@ def quantize_core(core: ShelfNanoDet, calib: list[torch.Tensor], float_head: boo
     torch.backends.quantized.engine = "qnnpack"
     act = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
                                  dtype=torch.quint8, qscheme=torch.per_tensor_affine, reduce_range=False)
-    wt = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
-                                dtype=torch.qint8, qscheme=torch.per_channel_symmetric, ch_axis=0, reduce_range=False)
+    wt = FakeQuantize.with_args(observer=MovingAveragePerChannelMinMaxObserver, quant_min=WEIGHT_RANGE[0],
+                                quant_max=WEIGHT_RANGE[1], dtype=torch.qint8, qscheme=torch.per_channel_symmetric,
+                                ch_axis=0, reduce_range=False)
     qmap = QConfigMapping().set_global(QConfig(activation=act, weight=wt))
     if float_head:
         for name in HEAD:
@@ -140,6 +147,13 @@ def quantize_core(core: ShelfNanoDet, calib: list[torch.Tensor], float_head: boo
         for x in calib:
             prepared(x)
     prepared.apply(disable_observer)
+    # torch.onnx exports fake quantization only over the full int8 range: the calibrated scales stay,
+    # and folding the weights (`_quantize_weights`) clips them back to WEIGHT_RANGE.
+    for mod in prepared.modules():
+        fq = getattr(mod, "weight_fake_quant", None)
+        if fq is not None:  # FakeQuantize.forward reads its observer's range
+            fq.quant_min, fq.quant_max = -128, 127
+            fq.activation_post_process.quant_min, fq.activation_post_process.quant_max = -128, 127
     return prepared
 
 
@@ -166,7 +180,7 @@ class _Values:
 
 
 def _quantize_weights(g: onnx.GraphProto, val: _Values) -> None:
-    """Each weight initializer -> QuantizeLinear becomes an int8 (or uint8) initializer feeding the DequantizeLinear."""
+    """Each weight initializer -> QuantizeLinear becomes an int8 (on `WEIGHT_RANGE`) or uint8 initializer feeding the DequantizeLinear."""
     remove, new_inits = [], []
     for n in g.node:
         if n.op_type != "QuantizeLinear":
@@ -181,7 +195,8 @@ def _quantize_weights(g: onnx.GraphProto, val: _Values) -> None:
         if scale.ndim == 1 and scale.size > 1:
             shape[axis] = -1
         q = np.round(w / scale.reshape(shape)) + zp.astype(np.float32).reshape(shape)
-        lo, hi = (-128, 127) if zp.dtype == np.int8 else (0, 255)
+        # int8: a convolution's weights; uint8: a constant quantized as an activation (the input's mean)
+        lo, hi = WEIGHT_RANGE if zp.dtype == np.int8 else (0, 255)
         q = np.clip(q, lo, hi).astype(zp.dtype)
         qname = n.output[0] + "_int8"
         new_inits.append(numpy_helper.from_array(q, qname))
@@ -282,7 +297,7 @@ def main() -> None:
                 "both": [(True, ".int8.onnx"), (False, ".int8-qhead.onnx")]}[a.float_head]
     for fh, suffix in variants:
         export_int8(core, base + suffix, imgsz, {**md, "precision": "int8", "quantization":
-                    "static QDQ, uint8 activations, int8 per-channel weights" + ("; head output convs float" if fh else "; all convs int8")}, calib, fh)
+                    "static QDQ, uint8 activations, int8 per-channel weights on 7 bits (-64..63)" + ("; head output convs float" if fh else "; all convs int8")}, calib, fh)
     for suffix in [".fp32.onnx"] + [s for _, s in variants]:
         print(base + suffix, os.path.getsize(base + suffix))
     if a.manifest:
