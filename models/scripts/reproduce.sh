@@ -4,7 +4,7 @@
 #   BASE=file.fp32.onnx  skips stage 1 and self-trains from that 0.3.0 FP32 file; the shipped one is in
 #   git history: git show "$(git log -1 --format=%H --diff-filter=D -- models/shelfwatch-det-0.3.0.fp32.onnx)^:models/shelfwatch-det-0.3.0.fp32.onnx"
 set -euo pipefail
-VERSION="${1:?version, e.g. 0.3.3}"
+VERSION="${1:?version, e.g. 0.3.4}"
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 pnpm --filter @shelfwatch/models... build   # the models package and what it imports (shared, server)
@@ -37,7 +37,7 @@ node dist/pseudo-label-cli.js --model "$BASE" --photos ../../shared/data/sku110k
 P=.cache/pseudo
 nice -n 10 $PY -m shelfwatch_train.train --init "$BASE" --steps 600 --lr 0.0003 --warmup 30 --out runs/v033 \
   --data .cache/synth300/train .cache/synth300/train3 .cache/synth300/train4 $P $P $P $P $P $P $P $P $P $P
-# 3. export FP32 + INT8 (head output convs float) and point the manifest at them
+# 3. export FP32 + INT8 (7-bit weights, head output convs float) and point the manifest at them
 $PY -m shelfwatch_train.export --ckpt runs/v033/last.pt --version "$VERSION" --float-head yes --calib-count 64 \
   --calib .cache/synth300/train .cache/synth300/train4 --manifest
 # 4. evaluate (TypeScript, onnxruntime-node, the server's Predictor + the shared pipeline), the base beside it
