@@ -6,8 +6,7 @@
  *   node models/dist/pseudo-label-cli.js --model shelfwatch-det-0.3.0.fp32.onnx \
  *     --photos ../shared/data/sku110k-test-unlabeled/images --out models/.cache/pseudo [--conf 0.3] [--long 800]
  *
- * Each photo goes through the shipped pipeline (EXIF-upright decode, detection, shelf rows with the
- * photo's seams) at `--conf`, and its boxes are cleaned of what the card names as the model's own
+ * Each photo goes through the shipped pipeline (EXIF-upright decode, detection, shelf rows) at `--conf`, and its boxes are cleaned of what the card names as the model's own
  * errors: rows of a single box (strays), boxes taller than 1.6x their row's median (spanning two
  * shelves), boxes lying 70 % inside a larger one (fragments) and boxes holding two or more of those
  * (group boxes). The photo is written upright with its longest side `--long` px (the scale the

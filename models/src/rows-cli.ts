@@ -1,13 +1,12 @@
 /**
  * Shelf-row grouping on the SKU-110K sample: split, merge and stray rates of `analyzeShelf`'s rows
  * against the labelled rows, beside the per-row count error on the hand-counted rows
- * (`row-counts.json`), for the detector alone and as read from the rows.
+ * (`row-counts.json`), for the detector alone and as read from the rows; and the fixture breaks
+ * against the labelled bay joints (where labelled rows side by side meet: `joints.ts`).
  *
  *   pnpm model:rows [--real ../shared/data/sku110k-shelf-sample] [--model file.onnx] [--out rows.json]
- *                   [--boxes-only] [--per-photo]
+ *                   [--per-photo]
  *
- * The rows are grouped with the decoded photo, as the pipeline groups them (the shelf edges' seams
- * cut rows into fixtures); `--boxes-only` groups the boxes alone, as a caller without the pixels would.
  * The detector runs once per model file and photo set; its detections (conf >= 0.05, at most 3,000,
  * NMS at `--iou`) are cached in models/.cache/rows/, so reruns only regroup. Thresholds above the
  * cached floor give the same detections as a fresh run: greedy NMS keeps a box only for higher-scored
@@ -16,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { decodeUpright, resolveModelPath } from '@shelfwatch/server/inference';
+import { resolveModelPath } from '@shelfwatch/server/inference';
 import {
   analyzeShelfWithMembers,
   type BoxXyxy,
@@ -31,13 +30,14 @@ import {
 } from '@shelfwatch/shared';
 import { parseCommandLine } from './cli-args.js';
 import { Detector } from './detector.js';
+import { type JointMatch, matchJoints } from './joints.js';
 import { listPhotos, readRowLabels } from './real-proxy.js';
 
 const CACHE_CONF = 0.05;
 const CACHE_MAX = 3000;
 
 const USAGE = `Usage: pnpm model:rows [--real DIR] [--model file.onnx] [--conf ${DEFAULT_CONF}] [--iou ${DEFAULT_IOU}]
-         [--max-detections ${DEFAULT_MAX_DETECTIONS}] [--cache DIR] [--out rows.json] [--boxes-only] [--per-photo]`;
+         [--max-detections ${DEFAULT_MAX_DETECTIONS}] [--cache DIR] [--out rows.json] [--per-photo]`;
 
 const { values, decimal } = parseCommandLine(
   {
@@ -48,7 +48,6 @@ const { values, decimal } = parseCommandLine(
     'max-detections': { type: 'string', default: String(DEFAULT_MAX_DETECTIONS) },
     cache: { type: 'string', default: 'models/.cache/rows' },
     out: { type: 'string' },
-    'boxes-only': { type: 'boolean', default: false },
     'per-photo': { type: 'boolean', default: false },
   },
   USAGE,
@@ -113,6 +112,23 @@ async function detectPhotos(
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 
+/** The break finder against the labelled bay joints of all photos. */
+function jointSummary(matches: readonly JointMatch[]): string {
+  let joints = 0;
+  let pairs = 0;
+  let found = 0;
+  let elsewhere = 0;
+  let cut = 0;
+  for (const m of matches) {
+    joints += m.joints.length;
+    pairs += m.joints.reduce((s, j) => s + j.pairs, 0);
+    found += m.found;
+    elsewhere += m.elsewhere;
+    cut += m.rowsCut;
+  }
+  return `bay joints (labelled rows side by side): ${joints} joints (${pairs} pairs of rows), ${found} found by a fixture break; ${elsewhere} breaks at no labelled joint, cutting ${cut} labelled rows`;
+}
+
 async function main(): Promise<void> {
   const dir = values.real;
   if (!existsSync(join(dir, 'images'))) {
@@ -134,25 +150,22 @@ async function main(): Promise<void> {
       ).rows
     : [];
   const evalPhotos: RowEvalPhoto[] = [];
+  const jointMatches: JointMatch[] = [];
   const times: number[] = [];
   for (const [k, c] of cached.entries()) {
-    const image = values['boxes-only']
-      ? undefined
-      : await decodeUpright(readFileSync(photos[k]!.image), { maxPixels: 1e9 });
     const boxes = c.detections
       .filter((d) => d[4] >= conf)
       .slice(0, maxDetections)
       .map((d): BoxXyxy => [d[0], d[1], d[2], d[3]]);
     const t0 = performance.now();
-    const { rowOf } = analyzeShelfWithMembers(
-      boxes.map((box) => ({ box })),
-      { image },
-    );
+    const { rowOf, breaks } = analyzeShelfWithMembers(boxes.map((box) => ({ box })));
     times.push(performance.now() - t0);
+    const labelled = readRowLabels(photos[k]!.label, c.width, c.height);
+    jointMatches.push(matchJoints(labelled, breaks, c.width));
     evalPhotos.push({
       boxes,
       rowOf,
-      labelled: readRowLabels(photos[k]!.label, c.width, c.height),
+      labelled,
       counted: hand.filter((h) => h.photo === c.name).map((h) => ({ row: h.row, count: h.count })),
     });
   }
@@ -168,11 +181,12 @@ async function main(): Promise<void> {
     `stray rows  ${pct(e.strayRate)} (${e.strayRows} of ${e.detectedRows} detected rows)`,
     `hand-counted rows (${e.counted.length}): detector MAPE ${e.detectorCountMape.toFixed(1)} % (${pct(within10('detector'))} within 10 %), rows MAPE ${e.rowsCountMape.toFixed(1)} % (${pct(within10('rows'))} within 10 %), rows within the labelled span MAPE ${e.rowsInSpanCountMape.toFixed(1)} % (${pct(within10('rowsInSpan'))} within 10 %)`,
     ...(e.counted.length ? [handIntervals(e.counted)] : []),
+    jointSummary(jointMatches),
     `analyzeShelf per photo: median ${times[times.length >> 1]!.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms`,
   ];
   console.log(lines.join('\n'));
   if (values['per-photo']) {
-    const each = evalPhotos.map((p, k) => ({ name: cached[k]!.name, e: evaluateRows([p]) }));
+    const each = evalPhotos.map((p, k) => ({ k, name: cached[k]!.name, e: evaluateRows([p]) }));
     each.sort(
       (p, q) =>
         q.e.mergedRows - p.e.mergedRows || q.e.splitRows - p.e.splitRows || (p.name < q.name ? -1 : 1),
@@ -180,12 +194,17 @@ async function main(): Promise<void> {
     console.log(
       'photo: merged (side by side) of judged detected, split (along) of judged labelled, stray; hand counts',
     );
-    for (const { name, e: pe } of each) {
+    for (const { k, name, e: pe } of each) {
       const hand = pe.counted
         .map((c) => ` count ${c.count}: detector ${c.detector}, rows ${c.rows}`)
         .join(';');
+      const j = jointMatches[k]!;
+      const joints =
+        j.joints.length || j.elsewhere
+          ? ` joints ${j.found} of ${j.joints.length}, breaks elsewhere ${j.elsewhere};`
+          : '';
       console.log(
-        `${name}: merged ${pe.mergedRows} (${pe.mergedSideBySide}) of ${pe.judgedDetectedRows}, split ${pe.splitRows} (${pe.splitSideBySide}) of ${pe.judgedLabelledRows}, stray ${pe.strayRows};${hand}`,
+        `${name}: merged ${pe.mergedRows} (${pe.mergedSideBySide}) of ${pe.judgedDetectedRows}, split ${pe.splitRows} (${pe.splitSideBySide}) of ${pe.judgedLabelledRows}, stray ${pe.strayRows};${joints}${hand}`,
       );
     }
   }

@@ -1,6 +1,6 @@
-// Test fixtures shared by the shelf-row and pipeline specs: two gondola bays side by side whose
-// products overhang the upright, and their photo.
-import type { BoxXyxy, DecodedImage } from '../src/index.js';
+// Test fixture shared by the shelf-row and pipeline specs: two gondola bays side by side whose
+// products overhang the upright.
+import type { BoxXyxy } from '../src/index.js';
 import { seededRandom as rng } from '../src/random.js';
 
 /**
@@ -35,31 +35,4 @@ export function twoBays(
     }
   }
   return { boxes, truth };
-}
-
-/**
- * The photo of `twoBays`: a bright price strip 22 px tall under every shelf, on a darker back, cut by
- * the upright (a 5 px dark line) where `seamIn` says; every strip also holds a barcode (short dark
- * bars over its top half), a price tag and a wide dark label, none of them a seam.
- */
-export function baysPhoto(
-  shelves: number,
-  upright: number,
-  seamIn: (shelf: number) => boolean,
-): DecodedImage {
-  const width = 2 * upright + 40;
-  const height = (shelves + 1) * 130;
-  const data = new Uint8Array(width * height * 3).fill(90);
-  const fill = (x1: number, y1: number, x2: number, y2: number, v: number) => {
-    for (let y = y1; y < y2; y++) data.fill(v, (y * width + x1) * 3, (y * width + x2) * 3);
-  };
-  for (let s = 0; s < shelves; s++) {
-    const top = (s + 1) * 130 + 1;
-    fill(0, top, width, top + 22, 225);
-    for (let k = 0; k < 6; k++) fill(200 + 40 * s + 3 * k, top + 2, 201 + 40 * s + 3 * k, top + 11, 30);
-    fill(420 + 25 * s, top + 10, 452 + 25 * s, top + 22, 150);
-    fill(upright + 120 + 30 * s, top, upright + 160 + 30 * s, top + 22, 40);
-    if (seamIn(s)) fill(upright - 2, top, upright + 3, top + 22, 40);
-  }
-  return { data, width, height, channels: 3 };
 }

@@ -1,9 +1,7 @@
 // Breaks between fixtures side by side (cooler doors, gondola sections), found in the rows, and the
 // rows cut at them (internal to the shelf-row modules, not re-exported).
-import type { DecodedImage } from './letterbox-tensor.js';
 import type { Boxes, RowGroup } from './row-grouping.js';
 import { fitRowLine, lineY, MAX_SLOPE, medianInPlace, type SlopePrior } from './row-line.js';
-import { stripSeams } from './strip-seams.js';
 
 /** A near-vertical break line `x = x0 + k * y`. */
 export interface FixtureBreak {
@@ -53,13 +51,7 @@ interface RowBoundaries {
   width: number;
   /** Sorted, disjoint x-intervals where neighbours meet or part: `[from, to]` pairs, slack included. */
   cuts: number[];
-  /** Sorted x of the seams of the row's edge strip, seen in the photo (none without one). */
-  seams: number[];
-  /** A line meets a seam within this x. */
-  seamSlack: number;
-  /** Share of the row's extent within `seamSlack` of a seam: the chance that a line at random meets one. */
-  seamChance: number;
-  /** Share of the row's extent inside `cuts` or near a seam: the chance that a line at random meets either. */
+  /** Share of the row's extent inside `cuts`: the chance that a line at random meets one. */
   chance: number;
   /** Widths of the cuts, descending, and the running share of the extent they cover. */
   widths: Float64Array;
@@ -68,11 +60,12 @@ interface RowBoundaries {
 
 /**
  * Where neighbouring products of a row part or meet: between the right-most edge reached so far and
- * the next left edge when they overlap by at most `BOUNDARY_OVERLAP` of the narrower width; and,
- * given the photo, at the seams of the shelf's edge strip ({@link stripSeams}: an upright ends the
- * shelf boards there even where products overhang it).
+ * the next left edge when they overlap by at most `BOUNDARY_OVERLAP` of the narrower width. (Where
+ * products overhang an upright, nothing in the boxes shows it; the seams of the shelves' edge strips
+ * in the photo were tried and removed for finding 1 of 27 labelled bay joints beside 11 false breaks
+ * on the shipped detector's boxes: shared/README.md.)
  */
-function rowBoundaries(b: Boxes, g: RowGroup, image?: DecodedImage): RowBoundaries {
+function rowBoundaries(b: Boxes, g: RowGroup): RowBoundaries {
   const { x1, x2 } = b;
   const m = g.members.slice().sort((p, q) => x1[p]! - x1[q]! || x2[p]! - x2[q]! || p - q);
   const width = medianInPlace(m.map((i) => x2[i]! - x1[i]!));
@@ -105,11 +98,7 @@ function rowBoundaries(b: Boxes, g: RowGroup, image?: DecodedImage): RowBoundari
     covered += widths[c]!;
     covers[c] = covered / extent;
   }
-  const height = medianInPlace(g.base.map((i) => b.y2[i]! - b.y1[i]!));
-  const seams = image === undefined ? [] : stripSeams(image, { line: g.line, lo, hi: reach, height });
-  const seamShare = (2 * slack * seams.length) / extent;
-  const seamChance = clampChance(seamShare);
-  const chance = clampChance(covered / extent + seamShare);
+  const chance = clampChance(covered / extent);
   return {
     slope: g.line.slope,
     intercept: g.line.intercept,
@@ -117,9 +106,6 @@ function rowBoundaries(b: Boxes, g: RowGroup, image?: DecodedImage): RowBoundari
     hi: reach,
     width,
     cuts,
-    seams,
-    seamSlack: slack,
-    seamChance,
     chance,
     widths,
     covers,
@@ -191,9 +177,6 @@ function support(
     } else if (xs >= s.lo + inner && xs <= s.hi - inner) {
       met++;
       chance = cutChance(s, xs);
-      // A seam in the strip is far rarer by chance than products touching.
-      if (s.seams.some((x) => Math.abs(x - xs) <= s.seamSlack))
-        chance = chance >= 0 ? Math.min(chance, s.seamChance) : s.seamChance;
       if (chance >= 0) {
         cut++;
         crossing++;
@@ -223,7 +206,6 @@ function anchorPoints(r: RowBoundaries): { x: number; half: number }[] {
     out.push({ x: from + half, half });
     for (let x = from + r.width / 2; x < to - r.width / 4; x += r.width / 2) out.push({ x, half });
   }
-  for (const x of r.seams) out.push({ x, half: r.seamSlack });
   return out;
 }
 
@@ -240,10 +222,10 @@ function anchorPoints(r: RowBoundaries): { x: number; half: number }[] {
  * win first and suppress candidates within `MIN_FIXTURE_WIDTH` products. Only rows of at least
  * `MIN_ROW` products count. O(R^2 c^2) for R rows of c boundaries each.
  */
-export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[], image?: DecodedImage): FixtureBreak[] {
+export function findFixtureBreaks(b: Boxes, rows: readonly RowGroup[]): FixtureBreak[] {
   const rc = rows
     .filter((g) => g.members.length >= MIN_ROW)
-    .map((g) => rowBoundaries(b, g, image))
+    .map((g) => rowBoundaries(b, g))
     .sort((p, q) => lineY(p, (p.lo + p.hi) / 2) - lineY(q, (q.lo + q.hi) / 2));
   if (rc.length < MIN_CUT_ROWS) return [];
   const roll = medianInPlace(rc.map((r) => r.slope));

@@ -109,7 +109,7 @@ export class DetectionPipeline {
     } finally {
       output.dispose?.();
     }
-    const { detections, shelf } = attachShelfRows(found, { image });
+    const { detections, shelf } = attachShelfRows(found);
     const t2 = performance.now();
     const timingsMs: StageTimings = {
       decode: ms(decodeMs),

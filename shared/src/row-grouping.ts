@@ -1,7 +1,6 @@
 // Groups product boxes into shelf rows, each a robust line through its products' bottom edges
 // (internal to the shelf-row modules, not re-exported; `shelf-rows.ts` is the public entry).
 import { type FixtureBreak, findFixtureBreaks, sideOfBreaks, splitAtBreaks } from './fixture-breaks.js';
-import type { DecodedImage } from './letterbox-tensor.js';
 import { fitRowLine, lineY, MAX_SLOPE, medianInPlace, type RowLine, type SlopePrior } from './row-line.js';
 
 /** Validated boxes as parallel coordinate arrays (`x2 >= x1`, `y2 >= y1`). */
@@ -255,7 +254,7 @@ function linkSlope(b: Boxes, next: Int32Array): number {
  * O(n log n + n k + G^2 (1 + m)) for n boxes, k boxes within reach of one box, G chains and m boxes
  * per row; dense real photos have G well under n (see the benchmark for 1,000 boxes).
  */
-export function groupRows(b: Boxes, image?: DecodedImage): { rows: RowGroup[]; breaks: FixtureBreak[] } {
+export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] } {
   const { x1, y1, x2, y2 } = b;
   const n = x1.length;
   if (n === 0) return { rows: [], breaks: [] };
@@ -435,7 +434,7 @@ export function groupRows(b: Boxes, image?: DecodedImage): { rows: RowGroup[]; b
   // 4. Fixtures side by side: cut rows at the breaks between them.
   let lone = rows.filter((r) => r.members.length === 1).map((r) => r.members[0]!);
   rows = rows.filter((r) => r.members.length > 1);
-  const breaks = findFixtureBreaks(b, rows, image);
+  const breaks = findFixtureBreaks(b, rows);
   rows = splitAtBreaks(b, rows, breaks, priorFor);
   lone = lone.concat(rows.filter((r) => r.members.length === 1).map((r) => r.members[0]!));
   rows = rows.filter((r) => r.members.length > 1);

@@ -1,5 +1,5 @@
 import { DEFAULT_GAP_FACTOR } from './defaults.js';
-import { assertDecodedImage, type DecodedImage } from './letterbox-tensor.js';
+import type { FixtureBreak } from './fixture-breaks.js';
 import { rowGaps } from './row-gaps.js';
 import { type Boxes, groupRows } from './row-grouping.js';
 import { lineY } from './row-line.js';
@@ -10,12 +10,6 @@ import { assertBox, assertInRange, describe } from './validate.js';
 export interface ShelfOptions {
   /** A gap is reported when wider than this x the median width of its neighbouring products (>= 0). @default DEFAULT_GAP_FACTOR (1.0) */
   gapFactor?: number;
-  /**
-   * The photo the boxes are in (its pixels, upright, the boxes' coordinates): where given, the seams
-   * of the shelves' edge strips (gondola uprights, door frames) cut rows into fixtures as well as
-   * the boxes' own boundaries do. The pipeline passes the decoded photo.
-   */
-  image?: DecodedImage;
 }
 
 /** {@link analyzeShelf}'s result plus which row each detection landed in. */
@@ -23,7 +17,11 @@ export interface ShelfAnalysisWithMembers {
   analysis: ShelfAnalysis;
   /** `rowOf[i]` is the index in `analysis.rows` of `detections[i]`'s row. */
   rowOf: Int32Array;
+  /** The breaks between fixtures side by side that the rows were cut at: lines `x = x0 + k y` in image pixels. */
+  breaks: FixtureBreak[];
 }
+
+export type { FixtureBreak };
 
 /** Rounds to 0.01 px, as `postprocess` rounds boxes. */
 const px = (v: number) => Math.round(v * 100) / 100;
@@ -88,9 +86,10 @@ export function analyzeShelfWithMembers(
 ): ShelfAnalysisWithMembers {
   if (options === null || typeof options !== 'object')
     throw new TypeError(`options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options))
+    if (key !== 'gapFactor') throw new RangeError(`options has an unknown key '${key}'`);
   const gapFactor = options.gapFactor ?? DEFAULT_GAP_FACTOR;
   assertInRange('gapFactor', gapFactor, 0, Number.MAX_VALUE);
-  if (options.image !== undefined) assertDecodedImage(options.image);
   const raw = readBoxes(detections);
   // Work in a canonical order (by coordinates), so that rows do not depend on the input order.
   const n = raw.x1.length;
@@ -109,7 +108,8 @@ export function analyzeShelfWithMembers(
     y2: Float64Array.from(perm, (i) => raw.y2[i]!),
   };
   const rowOf = new Int32Array(n);
-  const groups = groupRows(b, options.image).rows.map((g) => {
+  const grouped = groupRows(b);
+  const groups = grouped.rows.map((g) => {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (const i of g.members) {
@@ -137,7 +137,7 @@ export function analyzeShelfWithMembers(
       gaps: rowGaps(b, g.members, g.line, gapFactor).map((gap) => gap.map(px) as BoxXyxy),
     };
   });
-  return { analysis: { rows }, rowOf };
+  return { analysis: { rows }, rowOf, breaks: grouped.breaks };
 }
 
 /**

@@ -50,7 +50,7 @@ export interface StageTimings {
   tensor: number;
   /** The model run (onnxruntime-node or onnxruntime-web). */
   inference: number;
-  /** Decoding boxes, NMS, labels, shelf rows (with the seams of the photo's shelf edges) and gaps. */
+  /** Decoding boxes, NMS, labels, shelf rows and gaps. */
   postprocess: number;
   /** Wall time of all of the above. */
   total: number;
