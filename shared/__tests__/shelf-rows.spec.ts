@@ -311,6 +311,18 @@ describe('analyzeShelf', () => {
     }
   });
 
+  it('puts a lone box lying mostly inside another lone box in that box\'s row: one spot, one row', () => {
+    const shelf = row([0, 60, 120, 180, 240], 55, 400, [90, 80, 95]);
+    // Far above the shelf, a box and a second box the detector put inside it (89 % of its area), and
+    // under them a box only half inside the first, which stays a row of its own.
+    const outer: BoxXyxy = [600, 50, 700, 200];
+    const inner: BoxXyxy = [590, 60, 680, 150];
+    const half: BoxXyxy = [600, 150, 700, 250];
+    const { rowOf, analysis } = analyzeShelfWithMembers([...shelf, outer, inner, half].map(det));
+    expect(membershipErrors(rowOf, [0, 0, 0, 0, 0, 1, 1, 2])).toEqual([]);
+    expect(analysis.rows.map((r) => r.count).sort()).toEqual([1, 2, 5]);
+  });
+
   it('keeps the last product of the shelf above as its own row, however tall the shelf below', () => {
     // Shelves 150 px apart; the upper one emptied down to one tall product (100 px), whose bottom is
     // within 1.5 of its height of the lower row's line but floats 80 px over that row's products.

@@ -58,6 +58,8 @@ const LONE_REACH = 1.5;
 const FLOAT_ABOVE = 0.35;
 /** ... a box far from product-sized (area > 9x or < 1/9 the median: a price tag, the floor) within this x. */
 const ODD_REACH = 3;
+/** A box left alone with more than this share of its area inside another box is at that box's place: it joins its row. */
+const NESTED_SHARE = 0.7;
 
 /** Disjoint sets over `n` items (path halving, union by size). */
 class UnionFind {
@@ -250,9 +252,10 @@ function linkSlope(b: Boxes, next: Int32Array): number {
  *    height (`ODD_REACH` for boxes unlike a product), on their side of every break, unless they
  *    float over the row's products (bottom above their tops by `FLOAT_ABOVE` of their height:
  *    not stacked on them). The reach is short on purpose: the last product on an emptied shelf
- *    stays a row of its own.
- * O(n log n + n k + G^2 (1 + m)) for n boxes, k boxes within reach of one box, G chains and m boxes
- * per row; dense real photos have G well under n (see the benchmark for 1,000 boxes).
+ *    stays a row of its own. A box still alone that lies mostly inside another box joins that box's
+ *    row ({@link joinNested}).
+ * O(n log n + n k + G^2 (1 + m) + S n) for n boxes, k boxes within reach of one box, G chains, m boxes
+ * per row and S boxes left alone; dense real photos have G well under n (see the benchmark for 1,000 boxes).
  */
 export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] } {
   const { x1, y1, x2, y2 } = b;
@@ -478,7 +481,50 @@ export function groupRows(b: Boxes): { rows: RowGroup[]; breaks: FixtureBreak[] 
     if (best >= 0 && (inBand || (bestDist <= reach && !floatsOver(i, best)))) rows[best]!.members.push(i);
     else alone.push(single(i));
   }
-  return { rows: rows.concat(alone), breaks };
+  return { rows: joinNested(b, rows.concat(alone), rows.length), breaks };
+}
+
+/**
+ * Boxes still alone (the rows from `firstSingle` on, one member each) that lie more than
+ * `NESTED_SHARE` of their area inside another box (a fragment of a product, or a second box the
+ * detector put on it) join the row of the box holding the largest share of them: two boxes on one
+ * spot are not two shelves. Larger boxes go first, so a box inside a lone box that itself lies
+ * inside a row's box ends in that row. O(S n) for S boxes alone among n.
+ */
+function joinNested(b: Boxes, rows: RowGroup[], firstSingle: number): RowGroup[] {
+  const { x1, y1, x2, y2 } = b;
+  const n = x1.length;
+  const area = (i: number) => (x2[i]! - x1[i]!) * (y2[i]! - y1[i]!);
+  const rowOf = new Int32Array(n);
+  rows.forEach((r, k) => {
+    for (const i of r.members) rowOf[i] = k;
+  });
+  const singles = rows
+    .slice(firstSingle)
+    .map((r) => r.members[0]!)
+    .sort((p, q) => area(q) - area(p) || p - q);
+  const moved = new Uint8Array(rows.length);
+  for (const i of singles) {
+    const own = area(i);
+    if (own <= 0) continue;
+    let host = -1;
+    let share = NESTED_SHARE;
+    for (let j = 0; j < n; j++) {
+      if (j === i || area(j) < own) continue;
+      const w = Math.min(x2[i]!, x2[j]!) - Math.max(x1[i]!, x1[j]!);
+      const h = Math.min(y2[i]!, y2[j]!) - Math.max(y1[i]!, y1[j]!);
+      if (w <= 0 || h <= 0 || (w * h) / own <= share) continue;
+      host = j;
+      share = (w * h) / own;
+    }
+    if (host < 0) continue;
+    const k = rowOf[i]!;
+    const t = rowOf[host]!;
+    rows[t]!.members.push(i);
+    rowOf[i] = t;
+    moved[k] = 1;
+  }
+  return rows.filter((_, k) => !moved[k]);
 }
 
 /** Box `u` stands on box `l`: they overlap by `STACK_OVERLAP` of the wider, and `l`'s top is within `STACK_DY` of its height from `u`'s bottom. */
