@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readOnnxMetadataProps } from '@shelfwatch/shared';
+import { readOnnxInt8WeightRange, readOnnxMetadataProps } from '@shelfwatch/shared';
 import { PNG_SIGNATURE, pngChunk, rgbIhdr } from '@shelfwatch/test-utils';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,12 @@ import { FailureThrottle } from '../src/auth/failure-throttle.js';
 import { loadConfig, parseTrustProxy } from '../src/config.js';
 import { prefersRespondAsync } from '../src/http/prefer.js';
 import { checkExif, inspectImage, readImageHeader, sniffImageFormat } from '../src/inference/image-checks.js';
-import { resolveModelPath } from '../src/inference/model-files.js';
+import {
+  cpuAccumulatesInt8Exactly,
+  int8SaturationWarning,
+  readModel,
+  resolveModelPath,
+} from '../src/inference/model-files.js';
 import { imageContentType } from '../src/photos/photo-store.js';
 import { causeChain } from '../src/plugins/app/error-handler.js';
 import { exifLoopJpeg } from './helpers/images.js';
@@ -24,6 +29,78 @@ describe('readOnnxMetadataProps', () => {
 
   it('rejects bytes that are not a protobuf message', () => {
     expect(() => readOnnxMetadataProps(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]))).toThrow(RangeError);
+  });
+});
+
+/** Protobuf bytes: a varint, a field of either wire type, a message of fields. */
+const varint = (v: number): number[] => {
+  const out: number[] = [];
+  let n = BigInt.asUintN(64, BigInt(v));
+  do {
+    const b = Number(n & 0x7fn);
+    n >>= 7n;
+    out.push(n ? b | 0x80 : b);
+  } while (n);
+  return out;
+};
+const field = (f: number, v: number | number[]): number[] =>
+  typeof v === 'number'
+    ? [...varint(f * 8), ...varint(v)]
+    : [...varint(f * 8 + 2), ...varint(v.length), ...v];
+/** A model whose graph holds one initializer: `dims`, `dataType` (3 = INT8), int8 `raw` bytes or packed `int32` values. */
+const modelWith = (dims: number[], dataType: number, data: { raw?: number[]; int32?: number[] }) => {
+  const tensor = [
+    ...field(1, dims.flatMap(varint)),
+    ...field(2, dataType),
+    ...(data.int32 ? field(5, data.int32.flatMap(varint)) : []),
+    ...field(8, [...Buffer.from('w')]),
+    ...(data.raw
+      ? field(
+          9,
+          data.raw.map((v) => v & 0xff),
+        )
+      : []),
+  ];
+  return Uint8Array.from([...field(1, 8), ...field(7, field(5, tensor))]);
+};
+
+describe('int8 weight range and the saturation warning', () => {
+  it('reads the range of an INT8 file: the shipped one lies on 7 bits, its FP32 twin has none', async () => {
+    const { path, manifest } = await resolveModelPath(loadConfig({}));
+    const model = await readModel(path, manifest);
+    expect(model.int8Weights).toEqual([-64, 63]);
+    expect(readOnnxInt8WeightRange(readFileSync(path.replace('.int8.', '.fp32.')))).toBeNull();
+    expect(int8SaturationWarning(model, false)).toBeNull();
+  });
+
+  it('reads raw and packed int32 data, and only int8 tensors of two or more dimensions', () => {
+    expect(readOnnxInt8WeightRange(modelWith([3, 1], 3, { raw: [-128, 5, 127] }))).toEqual([-128, 127]);
+    expect(readOnnxInt8WeightRange(modelWith([2, 1], 3, { int32: [-100, 7] }))).toEqual([-100, 7]);
+    expect(readOnnxInt8WeightRange(modelWith([3], 3, { raw: [-128, 5, 127] }))).toBeNull();
+    expect(readOnnxInt8WeightRange(modelWith([3, 1], 2, { raw: [200, 5, 127] }))).toBeNull();
+    expect(() => readOnnxInt8WeightRange(modelWith([3, 1], 3, { raw: [1, 2, 3] }).subarray(0, 12))).toThrow(
+      RangeError,
+    );
+  });
+
+  it('warns for full-range weights where the CPU may saturate, and says what to do', () => {
+    const full = { path: 'm.int8.onnx', int8Weights: [-128, 127] as [number, number] };
+    expect(int8SaturationWarning(full, false)).toMatch(
+      /m\.int8\.onnx has int8 weights from -128 to 127; on this CPU \(x86 without VNNI\).*7-bit weights/,
+    );
+    expect(int8SaturationWarning(full, null)).toMatch(/on an x86 CPU without VNNI/);
+    expect(int8SaturationWarning(full, true)).toBeNull();
+    expect(int8SaturationWarning({ ...full, int8Weights: [-64, 64] }, false)).toBeNull();
+    expect(int8SaturationWarning({ ...full, int8Weights: null }, false)).toBeNull();
+  });
+
+  it('tells VNNI from its absence in /proc/cpuinfo, and trusts other architectures', () => {
+    const cpu = (flags: string) => `processor\t: 0\nflags\t\t: fpu sse2 ${flags}\nbugs\t\t:\n`;
+    expect(cpuAccumulatesInt8Exactly(cpu('avx2 fma'), 'x64')).toBe(false);
+    expect(cpuAccumulatesInt8Exactly(cpu('avx2 avx512f avx512_vnni'), 'x64')).toBe(true);
+    expect(cpuAccumulatesInt8Exactly(cpu('avx2 avx_vnni'), 'x64')).toBe(true);
+    expect(cpuAccumulatesInt8Exactly(null, 'x64')).toBeNull();
+    expect(cpuAccumulatesInt8Exactly(null, 'arm64')).toBe(true);
   });
 });
 

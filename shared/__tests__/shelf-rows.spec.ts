@@ -311,7 +311,7 @@ describe('analyzeShelf', () => {
     }
   });
 
-  it('puts a lone box lying mostly inside another lone box in that box\'s row: one spot, one row', () => {
+  it("puts a lone box lying mostly inside another lone box in that box's row: one spot, one row", () => {
     const shelf = row([0, 60, 120, 180, 240], 55, 400, [90, 80, 95]);
     // Far above the shelf, a box and a second box the detector put inside it (89 % of its area), and
     // under them a box only half inside the first, which stays a row of its own.

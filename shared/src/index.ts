@@ -9,7 +9,7 @@ export { type DecodedImage, letterboxTensor } from './letterbox-tensor.js';
 export * from './metadata.js';
 export * from './model-spec.js';
 export * from './nms.js';
-export { readOnnxMetadataProps } from './onnx-metadata.js';
+export { readOnnxInt8WeightRange, readOnnxMetadataProps } from './onnx-metadata.js';
 export * from './pipeline.js';
 export * from './postprocess.js';
 export * from './random.js';

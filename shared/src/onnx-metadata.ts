@@ -21,16 +21,26 @@ function readVarint(buf: Uint8Array, pos: number): [value: number, next: number]
   throw new RangeError('ONNX file has a malformed varint');
 }
 
-/** Walks the fields of one protobuf message, calling `onBytes` for length-delimited fields. */
-function walk(buf: Uint8Array, onBytes: (field: number, start: number, end: number) => void): void {
+/**
+ * Walks the fields of one protobuf message, calling `onBytes` for length-delimited fields and
+ * `onVarint` for varint ones.
+ */
+function walk(
+  buf: Uint8Array,
+  onBytes: (field: number, start: number, end: number) => void,
+  onVarint?: (field: number, value: number) => void,
+): void {
   let pos = 0;
   while (pos < buf.length) {
     const [tag, afterTag] = readVarint(buf, pos);
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     pos = afterTag;
-    if (wire === 0) pos = readVarint(buf, pos)[1];
-    else if (wire === 1) pos += 8;
+    if (wire === 0) {
+      const [value, next] = readVarint(buf, pos);
+      onVarint?.(field, value);
+      pos = next;
+    } else if (wire === 1) pos += 8;
     else if (wire === 5) pos += 4;
     else if (wire === 2) {
       const [len, start] = readVarint(buf, pos);
@@ -62,4 +72,82 @@ export function readOnnxMetadataProps(model: Uint8Array): Record<string, string>
     props[key] = value;
   });
   return props;
+}
+
+/** `TensorProto.DataType.INT8`. */
+const INT8 = 3;
+
+/** An int32 varint at `pos` (negatives are sign-extended to ten bytes): its low 32 bits, signed. */
+function readInt32Varint(buf: Uint8Array, pos: number): [value: number, next: number] {
+  let low = 0;
+  let mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= buf.length) throw new RangeError('ONNX file is truncated (varint)');
+    const byte = buf[pos++]!;
+    if (i < 5) low += (byte & 0x7f) * mul;
+    mul *= 128;
+    if ((byte & 0x80) === 0) {
+      const u = low % 2 ** 32;
+      return [u >= 2 ** 31 ? u - 2 ** 32 : u, pos];
+    }
+  }
+  throw new RangeError('ONNX file has a malformed varint');
+}
+
+/**
+ * The smallest and largest value of the model's int8 weights: initializers of type INT8 with two or
+ * more dimensions (`ModelProto.graph` = 7, `GraphProto.initializer` = 5; `TensorProto` dims = 1,
+ * data_type = 2, int32_data = 5 packed as protobuf writers pack it, raw_data = 9), or null when it
+ * has none (an FP32 model). On x86 CPUs without VNNI onnxruntime's u8 x s8 convolutions saturate
+ * with weights beyond +-64. One pass over the file.
+ * @param model the bytes of an `.onnx` file
+ * @throws {RangeError} when the bytes are not a protobuf message
+ */
+export function readOnnxInt8WeightRange(model: Uint8Array): [min: number, max: number] | null {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  const note = (v: number) => {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  };
+  walk(model, (field, start, end) => {
+    if (field !== 7) return;
+    const graph = model.subarray(start, end);
+    walk(graph, (f, s, e) => {
+      if (f !== 5) return;
+      const tensor = graph.subarray(s, e);
+      let dims = 0;
+      let type = 0;
+      let raw: Uint8Array | null = null;
+      const ints: number[] = [];
+      walk(
+        tensor,
+        (tf, ts, te) => {
+          if (tf === 9) raw = tensor.subarray(ts, te);
+          else if (tf === 1) {
+            // dims, packed
+            for (let p = ts; p < te; ) {
+              p = readVarint(tensor, p)[1];
+              dims++;
+            }
+          } else if (tf === 5) {
+            for (let p = ts; p < te; ) {
+              const [v, next] = readInt32Varint(tensor, p);
+              ints.push(v);
+              p = next;
+            }
+          }
+        },
+        (tf, v) => {
+          if (tf === 1) dims++;
+          else if (tf === 2) type = v;
+        },
+      );
+      if (type !== INT8 || dims < 2) return;
+      const bytes = raw as Uint8Array | null;
+      if (bytes !== null) for (const b of bytes) note(b >= 128 ? b - 256 : b);
+      for (const v of ints) note(v);
+    });
+  });
+  return lo <= hi ? [lo, hi] : null;
 }

@@ -1,4 +1,11 @@
 // The server's inference adapter, for the other Node tools of the workspace (the model evaluation).
 export { type DecodeOptions, decodeUpright, probeImage, SUPPORTED_FORMATS } from './decode-image.js';
-export { type ModelDescription, type ModelManifest, readModel, resolveModelPath } from './model-files.js';
+export {
+  cpuAccumulatesInt8Exactly,
+  int8SaturationWarning,
+  type ModelDescription,
+  type ModelManifest,
+  readModel,
+  resolveModelPath,
+} from './model-files.js';
 export { Predictor, type PredictorOptions } from './predictor.js';

@@ -1,7 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { arch } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { describeModel, type ModelManifest, type ModelSpec, parseModelManifest } from '@shelfwatch/shared';
+import {
+  describeModel,
+  type ModelManifest,
+  type ModelSpec,
+  parseModelManifest,
+  readOnnxInt8WeightRange,
+} from '@shelfwatch/shared';
 import type { Config } from '../config.js';
 
 export type { ModelManifest };
@@ -9,6 +16,8 @@ export type { ModelManifest };
 /** What the server knows about the loaded model (the shared reader's answer, plus the file). */
 export interface ModelDescription extends ModelSpec {
   path: string;
+  /** The smallest and largest int8 weight, or null for a float model. */
+  int8Weights: [number, number] | null;
 }
 
 /**
@@ -45,5 +54,40 @@ export async function resolveModelPath(config: Pick<Config, 'MODEL_PATH' | 'MANI
 
 /** Reads the model's facts with the shared reader: ONNX metadata first, the manifest fills gaps. */
 export async function readModel(path: string, manifest: ModelManifest | null): Promise<ModelDescription> {
-  return { ...describeModel(new Uint8Array(await readFile(path)), manifest), path };
+  const bytes = new Uint8Array(await readFile(path));
+  return { ...describeModel(bytes, manifest), path, int8Weights: readOnnxInt8WeightRange(bytes) };
+}
+
+/**
+ * Whether this CPU multiplies int8 without saturating: x86 without VNNI (AVX2, AVX-512 without
+ * VNNI) makes onnxruntime's u8 x s8 kernels add pairs of products in int16 (VPMADDUBSW). True on
+ * other architectures (Arm's dot products accumulate in int32), false or null (unknown) on x86.
+ */
+export function cpuAccumulatesInt8Exactly(cpuinfo = readCpuinfo(), cpu = arch()): boolean | null {
+  if (cpu !== 'x64' && cpu !== 'ia32') return true;
+  if (cpuinfo === null) return null;
+  const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.split(/\s+/) ?? [];
+  return flags.includes('avx512_vnni') || flags.includes('avx_vnni');
+}
+
+function readCpuinfo(): string | null {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A warning for an INT8 model whose weights use the full int8 range (beyond +-64) on a CPU that may
+ * saturate on them (`cpuAccumulatesInt8Exactly`), or null: such a server finds other boxes than the
+ * phone (0.3.3's full-range file found 12 % more boxes than its FP32 twin on an AVX2 machine).
+ */
+export function int8SaturationWarning(
+  model: Pick<ModelDescription, 'path' | 'int8Weights'>,
+  exact: boolean | null = cpuAccumulatesInt8Exactly(),
+): string | null {
+  const w = model.int8Weights;
+  if (w === null || (w[0] >= -64 && w[1] <= 64) || exact === true) return null;
+  return `${model.path} has int8 weights from ${w[0]} to ${w[1]}; on ${exact === false ? 'this CPU (x86 without VNNI)' : 'an x86 CPU without VNNI'} onnxruntime's int8 convolutions saturate on weights beyond +-64 and the counts drift. Quantize the model with 7-bit weights (onnxruntime's reduce_range) or serve its FP32 file.`;
 }

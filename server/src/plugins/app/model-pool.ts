@@ -12,7 +12,12 @@ import { Piscina } from 'piscina';
 import sharp from 'sharp';
 import { ApiError } from '../../errors.js';
 import { type ImageLimits, inspectImage } from '../../inference/image-checks.js';
-import { type ModelDescription, readModel, resolveModelPath } from '../../inference/model-files.js';
+import {
+  int8SaturationWarning,
+  type ModelDescription,
+  readModel,
+  resolveModelPath,
+} from '../../inference/model-files.js';
 import type { PredictTask, ReleaseTask, WorkerInit, WorkerResult } from '../../workers/inference-worker.js';
 
 /**
@@ -101,6 +106,8 @@ export default fp(
     const { path, manifest } = await resolveModelPath(config);
     // Parsing the metadata here fails fast (bad path, not an ONNX file) before any thread starts.
     const model = await readModel(path, manifest);
+    const saturation = int8SaturationWarning(model);
+    if (saturation) app.log.warn({ model: path, int8Weights: model.int8Weights }, saturation);
     const workers = config.WORKERS_RESOLVED;
     const capacity = workers + config.QUEUE_SIZE;
     const limits: ImageLimits = { maxPixels: config.MAX_PIXELS, maxAspectRatio: config.MAX_ASPECT_RATIO };
