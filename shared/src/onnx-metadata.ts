@@ -8,14 +8,24 @@
 // declared here so the core's tsconfig keeps no DOM and no Node types.
 declare const TextDecoder: new () => { decode(bytes: Uint8Array): string };
 
-function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {
+/**
+ * A varint at `pos`: its value (exact below 2^53), the position after it, and its low 32 bits read
+ * as a signed int32 (an int32 field holds a negative number sign-extended to ten bytes).
+ */
+function readVarint(buf: Uint8Array, pos: number): [value: number, next: number, int32: number] {
   let value = 0;
+  // The first five bytes (35 bits) summed apart: exact, where the whole value may not be.
+  let low = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {
     if (pos >= buf.length) throw new RangeError('ONNX file is truncated (varint)');
     const byte = buf[pos++]!;
     value += (byte & 0x7f) * mul;
-    if ((byte & 0x80) === 0) return [value, pos];
+    if (i < 5) low += (byte & 0x7f) * mul;
+    if ((byte & 0x80) === 0) {
+      const u = low % 2 ** 32;
+      return [value, pos, u >= 2 ** 31 ? u - 2 ** 32 : u];
+    }
     mul *= 128;
   }
   throw new RangeError('ONNX file has a malformed varint');
@@ -77,23 +87,6 @@ export function readOnnxMetadataProps(model: Uint8Array): Record<string, string>
 /** `TensorProto.DataType.INT8`. */
 const INT8 = 3;
 
-/** An int32 varint at `pos` (negatives are sign-extended to ten bytes): its low 32 bits, signed. */
-function readInt32Varint(buf: Uint8Array, pos: number): [value: number, next: number] {
-  let low = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new RangeError('ONNX file is truncated (varint)');
-    const byte = buf[pos++]!;
-    if (i < 5) low += (byte & 0x7f) * mul;
-    mul *= 128;
-    if ((byte & 0x80) === 0) {
-      const u = low % 2 ** 32;
-      return [u >= 2 ** 31 ? u - 2 ** 32 : u, pos];
-    }
-  }
-  throw new RangeError('ONNX file has a malformed varint');
-}
-
 /**
  * The smallest and largest value of the model's int8 weights: initializers of type INT8 with two or
  * more dimensions (`ModelProto.graph` = 7, `GraphProto.initializer` = 5; `TensorProto` dims = 1,
@@ -132,7 +125,7 @@ export function readOnnxInt8WeightRange(model: Uint8Array): [min: number, max: n
             }
           } else if (tf === 5) {
             for (let p = ts; p < te; ) {
-              const [v, next] = readInt32Varint(tensor, p);
+              const [, next, v] = readVarint(tensor, p);
               ints.push(v);
               p = next;
             }

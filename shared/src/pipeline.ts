@@ -89,8 +89,8 @@ export class DetectionPipeline {
   }
 
   /**
-   * Detects the products on a decoded photo: boxes in its pixels, rows (cut into fixtures at the
-   * boxes' boundaries and at the seams of the shelves' edge strips in the photo), gaps and stage timings.
+   * Detects the products on a decoded photo: boxes in its pixels, rows (from the boxes alone, as
+   * `attachShelfRows` groups them), gaps and stage timings.
    * @param decodeMs time the adapter spent decoding the photo, reported as `timingsMs.decode`
    * @throws {TypeError|RangeError} on a malformed image or option, or a model output of the wrong shape
    */
