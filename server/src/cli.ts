@@ -13,7 +13,7 @@ import {
 import { loadConfig } from './config.js';
 import { ApiError } from './errors.js';
 import { annotateImage } from './inference/annotate.js';
-import { int8SaturationWarning, resolveModelPath } from './inference/model-files.js';
+import { int8SaturationWarning, readModelInt8Weights, resolveModelPath } from './inference/model-files.js';
 import { Predictor } from './inference/predictor.js';
 import { SEED_USAGE, UsageError } from './seed-command.js';
 
@@ -99,7 +99,7 @@ async function detect(args: string[]): Promise<void> {
     maxAspectRatio: config.MAX_ASPECT_RATIO,
     decodeTimeoutSeconds: config.DECODE_TIMEOUT_SECONDS,
   });
-  const saturation = int8SaturationWarning(predictor.model);
+  const saturation = int8SaturationWarning({ path, int8Weights: await readModelInt8Weights(path) });
   if (saturation) process.stderr.write(`warning: ${saturation}\n`);
   const result = await predictor.predict(bytes, options);
   await predictor.release();

@@ -11,7 +11,7 @@ import { checkExif, inspectImage, readImageHeader, sniffImageFormat } from '../s
 import {
   cpuAccumulatesInt8Exactly,
   int8SaturationWarning,
-  readModel,
+  readModelInt8Weights,
   resolveModelPath,
 } from '../src/inference/model-files.js';
 import { imageContentType } from '../src/photos/photo-store.js';
@@ -66,8 +66,8 @@ const modelWith = (dims: number[], dataType: number, data: { raw?: number[]; int
 
 describe('int8 weight range and the saturation warning', () => {
   it('reads the range of an INT8 file: the shipped one lies on 7 bits, its FP32 twin has none', async () => {
-    const { path, manifest } = await resolveModelPath(loadConfig({}));
-    const model = await readModel(path, manifest);
+    const { path } = await resolveModelPath(loadConfig({}));
+    const model = { path, int8Weights: await readModelInt8Weights(path) };
     expect(model.int8Weights).toEqual([-64, 63]);
     expect(readOnnxInt8WeightRange(readFileSync(path.replace('.int8.', '.fp32.')))).toBeNull();
     expect(int8SaturationWarning(model, false)).toBeNull();

@@ -138,7 +138,18 @@ export function readOnnxInt8WeightRange(model: Uint8Array): [min: number, max: n
       );
       if (type !== INT8 || dims < 2) return;
       const bytes = raw as Uint8Array | null;
-      if (bytes !== null) for (const b of bytes) note(b >= 128 ? b - 256 : b);
+      if (bytes !== null) {
+        const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+        let a = lo;
+        let z = hi;
+        for (let k = 0; k < q.length; k++) {
+          const v = q[k]!;
+          if (v < a) a = v;
+          if (v > z) z = v;
+        }
+        lo = a;
+        hi = z;
+      }
       for (const v of ints) note(v);
     });
   });

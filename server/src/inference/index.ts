@@ -6,6 +6,7 @@ export {
   type ModelDescription,
   type ModelManifest,
   readModel,
+  readModelInt8Weights,
   resolveModelPath,
 } from './model-files.js';
 export { Predictor, type PredictorOptions } from './predictor.js';

@@ -16,8 +16,6 @@ export type { ModelManifest };
 /** What the server knows about the loaded model (the shared reader's answer, plus the file). */
 export interface ModelDescription extends ModelSpec {
   path: string;
-  /** The smallest and largest int8 weight, or null for a float model. */
-  int8Weights: [number, number] | null;
 }
 
 /**
@@ -54,8 +52,15 @@ export async function resolveModelPath(config: Pick<Config, 'MODEL_PATH' | 'MANI
 
 /** Reads the model's facts with the shared reader: ONNX metadata first, the manifest fills gaps. */
 export async function readModel(path: string, manifest: ModelManifest | null): Promise<ModelDescription> {
-  const bytes = new Uint8Array(await readFile(path));
-  return { ...describeModel(bytes, manifest), path, int8Weights: readOnnxInt8WeightRange(bytes) };
+  return { ...describeModel(new Uint8Array(await readFile(path)), manifest), path };
+}
+
+/**
+ * The smallest and largest int8 weight of the model file, or null for a float model: read once by
+ * whoever warns about it (the server at start, the CLI), not by every worker.
+ */
+export async function readModelInt8Weights(path: string): Promise<[number, number] | null> {
+  return readOnnxInt8WeightRange(new Uint8Array(await readFile(path)));
 }
 
 /**
@@ -84,7 +89,7 @@ function readCpuinfo(): string | null {
  * phone (0.3.3's full-range file found 12 % more boxes than its FP32 twin on an AVX2 machine).
  */
 export function int8SaturationWarning(
-  model: Pick<ModelDescription, 'path' | 'int8Weights'>,
+  model: { path: string; int8Weights: [number, number] | null },
   exact: boolean | null = cpuAccumulatesInt8Exactly(),
 ): string | null {
   const w = model.int8Weights;

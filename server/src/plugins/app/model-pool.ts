@@ -16,6 +16,7 @@ import {
   int8SaturationWarning,
   type ModelDescription,
   readModel,
+  readModelInt8Weights,
   resolveModelPath,
 } from '../../inference/model-files.js';
 import type { PredictTask, ReleaseTask, WorkerInit, WorkerResult } from '../../workers/inference-worker.js';
@@ -106,8 +107,9 @@ export default fp(
     const { path, manifest } = await resolveModelPath(config);
     // Parsing the metadata here fails fast (bad path, not an ONNX file) before any thread starts.
     const model = await readModel(path, manifest);
-    const saturation = int8SaturationWarning(model);
-    if (saturation) app.log.warn({ model: path, int8Weights: model.int8Weights }, saturation);
+    const int8Weights = await readModelInt8Weights(path);
+    const saturation = int8SaturationWarning({ path, int8Weights });
+    if (saturation) app.log.warn({ model: path, int8Weights }, saturation);
     const workers = config.WORKERS_RESOLVED;
     const capacity = workers + config.QUEUE_SIZE;
     const limits: ImageLimits = { maxPixels: config.MAX_PIXELS, maxAspectRatio: config.MAX_ASPECT_RATIO };
